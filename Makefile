@@ -1,0 +1,53 @@
+# Two commands do all set-up on a fresh machine with Python 3.11+ and make:
+#   make book   install, execute every notebook and build the website into _build/html
+#   make test   install, then pytest over tests/ and nbval over every notebook in _toc.yml
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# One BLAS thread: faster and steadier for the small matrices of this course on 2 cores.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.PHONY: install book test pytest nbval site-test bench clean help
+
+help:
+	@echo "make book   - install and build the website into _build/html"
+	@echo "make test   - install, run pytest over tests/ and nbval over every notebook"
+	@echo "make site-test - browser tests of the built website (needs chromium)"
+	@echo "make bench  - time bnutils batch norm against TensorFlow, PyTorch and naive NumPy"
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+book: $(STAMP)
+	BNUTILS_STATIC=1 $(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The website is built: open file://$(CURDIR)/_build/html/index.html"
+
+test: pytest nbval
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest tests -q
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:randomly --nbval-lax --nbval-current-env --nbval-cell-timeout=300 \
+		$$($(BIN)/python tools/toc_notebooks.py)
+
+site-test: $(STAMP)
+	$(BIN)/python -m pytest -q site_tests
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_batchnorm.py
+
+clean:
+	rm -rf _build

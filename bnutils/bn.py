@@ -1,0 +1,268 @@
+"""The batch-norm math: forward, backward (compact and staged) and inference.
+
+Layout: the feature axis is ``axis`` (last by default, rows are examples, as in NumPy and
+Keras); statistics are taken over every other axis. For a 2-D input of shape (N, D) that is
+one mean and one variance per column; for a 4-D NHWC input of shape (N, H, W, C) it is one per
+channel over (N, H, W). Pass ``axis=1`` for NCHW.
+
+Taught in chapters 2 (the transform) and 3 (backpropagation). This module imports only NumPy.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_staged",
+    "batchnorm_inference",
+    "BNCache",
+]
+
+
+# --------------------------------------------------------------------------- validation
+def _check_float(name, a):
+    a = np.asarray(a)
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"{name} has dtype {a.dtype} but a floating dtype (float32 or float64) is expected")
+    return a
+
+
+def _normalize_axis(axis, ndim, shape):
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise ValueError(f"axis must be an int, got {axis!r} for input of shape {shape}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of range for input of shape {shape} (ndim {ndim})")
+    return int(axis) % ndim
+
+
+def _check_params(x, axis, **params):
+    """Validate x's dtype, the axis, and that every per-feature parameter has shape (D,)."""
+    x = _check_float("x", x)
+    if x.ndim < 2:
+        raise ValueError(f"x has shape {x.shape} but at least 2 dimensions (examples, features) are expected")
+    ax = _normalize_axis(axis, x.ndim, x.shape)
+    d = x.shape[ax]
+    out = []
+    for name, p in params.items():
+        p = _check_float(name, p)
+        if p.shape != (d,):
+            raise ValueError(
+                f"x has shape {x.shape} with {d} features on axis {axis}, "
+                f"but {name} has shape {p.shape}; expected ({d},)"
+            )
+        out.append(p.astype(x.dtype, copy=False))
+    return x, ax, out
+
+
+def _to_2d(x, ax):
+    """View (or copy) x as a C-contiguous (M, D) array with the feature axis last."""
+    if ax == x.ndim - 1:
+        return np.ascontiguousarray(x).reshape(-1, x.shape[ax])
+    return np.ascontiguousarray(np.moveaxis(x, ax, -1)).reshape(-1, x.shape[ax])
+
+
+def _from_2d(y2, shape, ax):
+    """Inverse of :func:`_to_2d`."""
+    ndim = len(shape)
+    if ax == ndim - 1:
+        return y2.reshape(shape)
+    moved = tuple(s for i, s in enumerate(shape) if i != ax) + (shape[ax],)
+    return np.moveaxis(y2.reshape(moved), -1, ax)
+
+
+_ROWS = 2048  # rows per block: blocks of (2048, D) stay in cache for the D used in the book
+
+
+def _colsum(a):
+    """Column sums of a 2-D array as one BLAS matrix-vector product (fast, float32-accurate)."""
+    return np.ones(a.shape[0], dtype=a.dtype) @ a
+
+
+# --------------------------------------------------------------------------- cache
+class BNCache:
+    """What the backward pass needs from the forward pass.
+
+    Attributes: ``xc`` (M, D) centred input x - mu (2-D view, feature axis last), ``inv_std`` (D,)
+    1/sqrt(var + eps), ``gamma`` (D,), ``mu`` (D,), ``var`` (D,) biased batch variance, ``eps``,
+    ``shape`` and ``axis`` of the original input. ``xhat`` is computed on demand.
+    """
+
+    __slots__ = ("xc", "inv_std", "gamma", "mu", "var", "eps", "shape", "axis")
+
+    def __init__(self, xc, inv_std, gamma, mu, var, eps, shape, axis):
+        self.xc, self.inv_std, self.gamma = xc, inv_std, gamma
+        self.mu, self.var, self.eps, self.shape, self.axis = mu, var, eps, shape, axis
+
+    @property
+    def xhat(self):
+        """The normalized input, shape of the original x."""
+        return _from_2d(self.xc * self.inv_std, self.shape, self.axis)
+
+    @property
+    def m(self):
+        """Number of values averaged per feature (N, or N*H*W for images)."""
+        return self.xc.shape[0]
+
+
+# --------------------------------------------------------------------------- forward
+def batchnorm_forward(x, gamma, beta, eps=1e-5, axis=-1):
+    """Batch norm in training mode: normalize with the mini-batch statistics, then scale and shift.
+
+    Args:
+        x: (N, D) or (N, H, W, C) floating array (any shape with the feature axis at ``axis``).
+        gamma, beta: (D,) scale and shift.
+        eps: added to the variance before the square root.
+        axis: the feature axis (-1 for rows-are-examples and NHWC, 1 for NCHW).
+
+    Returns:
+        y: same shape and dtype as x, ``gamma * (x - mu) / sqrt(var + eps) + beta``.
+        cache: a :class:`BNCache` for :func:`batchnorm_backward`.
+
+    The variance is the biased one (divided by m) and is computed in two passes, from x - mu,
+    which stays accurate when the mean is large compared with the spread (E[x^2] - E[x]^2 does not).
+    Taught in chapter 2.
+    """
+    x, ax, (gamma, beta) = _check_params(x, axis, gamma=gamma, beta=beta)
+    if not np.isfinite(eps) or eps < 0:
+        raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
+    x2 = _to_2d(x, ax)
+    m = x2.shape[0]
+    if m < 2:
+        raise ValueError(
+            f"x has shape {x.shape}: only {m} value per feature, so the batch variance is 0 and "
+            "training-mode batch norm is undefined; expected at least 2 values per feature"
+        )
+    dt = x.dtype.type
+    mu = _colsum(x2)
+    mu *= dt(1.0 / m)
+    xc = np.subtract(x2, mu)                      # pass 1 over memory (the mean was pass 0)
+    var = np.einsum("ij,ij->j", xc, xc)           # pass 2, no temporary
+    var *= dt(1.0 / m)
+    inv_std = 1.0 / np.sqrt(var + dt(eps))
+    scale = gamma * inv_std
+    y2 = np.multiply(xc, scale)                   # pass 3
+    y2 += beta                                    # pass 4 (in place)
+    cache = BNCache(xc, inv_std, gamma, mu, var, eps, x.shape, ax)
+    return _from_2d(y2, x.shape, ax), cache
+
+
+def batchnorm_inference(x, mean, var, gamma, beta, eps=1e-5, axis=-1):
+    """Batch norm in inference mode: normalize with fixed (moving or population) statistics.
+
+    Args:
+        x: floating array with D features on ``axis``.
+        mean, var, gamma, beta: (D,) arrays.
+        eps: added to ``var``.
+
+    Returns:
+        y: same shape and dtype as x, ``gamma * (x - mean) / sqrt(var + eps) + beta``.
+
+    Equivalent to an affine map per feature, y = a * x + b, which is how it is computed. Taught in chapter 5.
+    """
+    x, ax, (mean, var, gamma, beta) = _check_params(x, axis, mean=mean, var=var, gamma=gamma, beta=beta)
+    if np.any(var < 0):
+        raise ValueError(f"var must be >= 0, got minimum {var.min()}")
+    a = gamma / np.sqrt(var + x.dtype.type(eps))
+    b = beta - mean * a
+    bshape = [1] * x.ndim
+    bshape[ax] = -1
+    y = np.multiply(x, a.reshape(bshape))
+    y += b.reshape(bshape)
+    return y
+
+
+# --------------------------------------------------------------------------- backward
+def _check_dy(dy, cache):
+    dy = _check_float("dy", dy)
+    if dy.shape != cache.shape:
+        raise ValueError(f"dy has shape {dy.shape} but the forward input had shape {cache.shape}")
+    return _to_2d(dy.astype(cache.xc.dtype, copy=False), cache.axis)
+
+
+def batchnorm_backward(dy, cache):
+    """Gradients of batch norm (training mode) in the compact closed form.
+
+    With g = dy, xhat = (x - mu) / sigma, sigma = sqrt(var + eps) and m values per feature::
+
+        dbeta  = sum(g)
+        dgamma = sum(g * xhat)
+        dx     = gamma / sigma * (g - mean(g) - xhat * mean(g * xhat))
+
+    Args:
+        dy: upstream gradient, same shape as the forward input.
+        cache: from :func:`batchnorm_forward`.
+
+    Returns:
+        (dx, dgamma, dbeta): dx has the shape of x, dgamma and dbeta are (D,).
+
+    Written as dx = a*g + b*(x - mu) + c with per-feature a, b, c, in two passes over memory.
+    Taught in chapter 3.
+    """
+    g = _check_dy(dy, cache)
+    xc, inv_std, gamma = cache.xc, cache.inv_std, cache.gamma
+    m = xc.shape[0]
+    dt = xc.dtype.type
+    dbeta = _colsum(g)                              # pass 1
+    s = np.einsum("ij,ij->j", g, xc)                # pass 2: sum(g * (x - mu))
+    dgamma = s * inv_std
+    a = gamma * inv_std
+    b = -a * inv_std * inv_std * s * dt(1.0 / m)
+    c = -a * dbeta * dt(1.0 / m)
+    dx = np.empty_like(xc)
+    tmp = np.empty((min(_ROWS, m), xc.shape[1]), dtype=xc.dtype)
+    for i in range(0, m, _ROWS):                   # pass 3, blocked so tmp stays in cache
+        j = min(i + _ROWS, m)
+        t = tmp[: j - i]
+        np.multiply(xc[i:j], b, out=t)
+        np.multiply(g[i:j], a, out=dx[i:j])
+        dx[i:j] += t
+        dx[i:j] += c
+    return _from_2d(dx, cache.shape, cache.axis), dgamma, dbeta
+
+
+def batchnorm_backward_staged(dy, cache):
+    """Gradients of batch norm node by node through the computational graph (for teaching).
+
+    The forward pass written as named nodes (per feature, m values)::
+
+        mu    = mean(x)                  (1)
+        xc    = x - mu                   (2)
+        var   = mean(xc ** 2)            (3)
+        std   = sqrt(var + eps)          (4)
+        istd  = 1 / std                  (5)
+        xhat  = xc * istd                (6)
+        y     = gamma * xhat + beta      (7)
+
+    and the backward pass visits them in reverse, applying the chain rule at each node.
+    Must agree with :func:`batchnorm_backward`. Taught in chapter 3.
+
+    Returns:
+        (dx, dgamma, dbeta) as in :func:`batchnorm_backward`.
+    """
+    g = _check_dy(dy, cache)
+    xc, gamma, eps = cache.xc, cache.gamma, cache.eps
+    m = xc.shape[0]
+    var = np.mean(xc ** 2, axis=0)
+    std = np.sqrt(var + eps)
+    istd = 1.0 / std
+    xhat = xc * istd
+    # (7) y = gamma * xhat + beta
+    dbeta = g.sum(axis=0)
+    dgamma = (g * xhat).sum(axis=0)
+    dxhat = g * gamma
+    # (6) xhat = xc * istd: xc is used here and in (3), so its gradient has two parts
+    distd = (dxhat * xc).sum(axis=0)
+    dxc = dxhat * istd
+    # (5) istd = 1 / std
+    dstd = -distd / std ** 2
+    # (4) std = sqrt(var + eps)
+    dvar = dstd * 0.5 / std
+    # (3) var = mean(xc ** 2)
+    dxc = dxc + (2.0 / m) * xc * dvar
+    # (2) xc = x - mu: x gets dxc directly, mu gets -sum(dxc)
+    dmu = -dxc.sum(axis=0)
+    dx = dxc.copy()
+    # (1) mu = mean(x)
+    dx += dmu / m
+    return _from_2d(dx, cache.shape, cache.axis), dgamma, dbeta
