@@ -71,7 +71,10 @@ def _from_2d(y2, shape, ax):
     return np.moveaxis(y2.reshape(moved), -1, ax)
 
 
-_ROWS = 2048  # rows per block: blocks of (2048, D) stay in cache for the D used in the book
+def _block_rows(d):
+    """Rows per block so that a (rows, d) block is about 256 KB: it stays in the CPU cache
+    between the operations applied to it."""
+    return max(8, (1 << 16) // max(d, 1))
 
 
 def _colsum(a):
@@ -134,15 +137,23 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, axis=-1):
             "training-mode batch norm is undefined; expected at least 2 values per feature"
         )
     dt = x.dtype.type
-    mu = _colsum(x2)
+    rows = _block_rows(x2.shape[1])
+    mu = _colsum(x2)                              # pass 1: read x (one BLAS matrix-vector product)
     mu *= dt(1.0 / m)
-    xc = np.subtract(x2, mu)                      # pass 1 over memory (the mean was pass 0)
-    var = np.einsum("ij,ij->j", xc, xc)           # pass 2, no temporary
+    xc = np.empty_like(x2)
+    var = np.zeros_like(mu)
+    for i in range(0, m, rows):                   # pass 2: read x, write x - mu; the variance is
+        blk = xc[i:i + rows]                      # summed while the block is still in cache
+        np.subtract(x2[i:i + rows], mu, out=blk)
+        var += np.einsum("ij,ij->j", blk, blk)
     var *= dt(1.0 / m)
     inv_std = 1.0 / np.sqrt(var + dt(eps))
     scale = gamma * inv_std
-    y2 = np.multiply(xc, scale)                   # pass 3
-    y2 += beta                                    # pass 4 (in place)
+    y2 = np.empty_like(x2)
+    for i in range(0, m, rows):                   # pass 3: read x - mu, write y
+        out = y2[i:i + rows]
+        np.multiply(xc[i:i + rows], scale, out=out)
+        out += beta
     cache = BNCache(xc, inv_std, gamma, mu, var, eps, x.shape, ax)
     return _from_2d(y2, x.shape, ax), cache
 
@@ -196,7 +207,8 @@ def batchnorm_backward(dy, cache):
     Returns:
         (dx, dgamma, dbeta): dx has the shape of x, dgamma and dbeta are (D,).
 
-    Written as dx = a*g + b*(x - mu) + c with per-feature a, b, c, in two passes over memory.
+    Written as dx = a*g + b*(x - mu) + c with per-feature a, b, c: the sums read g and x - mu once
+    (BLAS and einsum, no temporaries), then one blocked pass writes dx.
     Taught in chapter 3.
     """
     g = _check_dy(dy, cache)
@@ -210,14 +222,16 @@ def batchnorm_backward(dy, cache):
     b = -a * inv_std * inv_std * s * dt(1.0 / m)
     c = -a * dbeta * dt(1.0 / m)
     dx = np.empty_like(xc)
-    tmp = np.empty((min(_ROWS, m), xc.shape[1]), dtype=xc.dtype)
-    for i in range(0, m, _ROWS):                   # pass 3, blocked so tmp stays in cache
-        j = min(i + _ROWS, m)
+    rows = _block_rows(xc.shape[1])
+    tmp = np.empty((min(rows, m), xc.shape[1]), dtype=xc.dtype)
+    for i in range(0, m, rows):                    # pass 3, blocked so tmp stays in cache
+        j = min(i + rows, m)
         t = tmp[: j - i]
+        out = dx[i:j]
         np.multiply(xc[i:j], b, out=t)
-        np.multiply(g[i:j], a, out=dx[i:j])
-        dx[i:j] += t
-        dx[i:j] += c
+        np.multiply(g[i:j], a, out=out)
+        out += t
+        out += c
     return _from_2d(dx, cache.shape, cache.axis), dgamma, dbeta
 
 

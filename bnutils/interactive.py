@@ -9,7 +9,7 @@ One call, two renderings::
     interactive_figure(draw, gamma=Slider([0.5, 1, 2, 4]), beta=Slider([-2, 0, 2]),
                        caption="What gamma and beta do to the batch")   # last line of the cell
 
-* **live** (Jupyter, Binder, Colab): ipywidgets controls; moving one redraws the figure.
+* **live** (Jupyter, Binder, Colab): ipywidgets controls and an image widget; moving a control redraws it.
 * **static** (the website build sets ``BNUTILS_STATIC=1``, or ``mode="static"``): every combination of
   control values is drawn at build time and embedded as PNG frames in one self-contained HTML block
   with plain ``<input type="range">`` / ``<select>`` controls and a few lines of inline JavaScript.
@@ -228,9 +228,8 @@ class InteractiveFigure:
 
     # ---- live widgets
     def widget(self):
-        """An ipywidgets VBox: one control per keyword, and an Output that redraws on change."""
+        """An ipywidgets VBox: one control per keyword and an Image widget redrawn on every change."""
         import ipywidgets as widgets
-        from IPython.display import Image, display
 
         ws = {}
         for k, c in self.controls.items():
@@ -241,18 +240,15 @@ class InteractiveFigure:
             else:
                 ws[k] = widgets.Dropdown(options=opts, value=c.values[c.index], description=str(c.label),
                                          style={"description_width": "initial"})
-        out = widgets.Output()
+        image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
 
         def redraw(_=None):
-            png = self.render(**{k: w.value for k, w in ws.items()})
-            with out:
-                out.clear_output(wait=True)
-                display(Image(png))
+            image.value = self.render(**{k: w.value for k, w in ws.items()})
 
         for w in ws.values():
             w.observe(redraw, names="value")
         redraw()
-        children = [widgets.HBox(list(ws.values())), out]
+        children = [widgets.HBox(list(ws.values())), image]
         if self.caption:
             children.append(widgets.HTML(f"<em>{html.escape(self.caption)}</em>"))
         return widgets.VBox(children)
