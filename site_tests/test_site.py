@@ -1,0 +1,128 @@
+"""The built website in a real browser: every page loads without errors, every interactive figure changes
+its image when its control moves, launch buttons exist, navigation and search work, pages stay light."""
+import pathlib
+import re
+
+import pytest
+
+from conftest import HTML, ROOT, SHOTS, notebook_pages, pages
+
+PAGES = pages()
+NB_PAGES = notebook_pages()
+# Only fonts and math may come from the network; everything the figures need is in the page.
+ALLOWED_EXTERNAL = ("cdn.jsdelivr.net/npm/mathjax", "fonts.googleapis", "fonts.gstatic")
+
+
+@pytest.mark.parametrize("name,path", PAGES, ids=[n for n, _ in PAGES])
+def test_page_loads_cleanly(page, site, name, path):
+    page.goto(f"{site}/{path}", wait_until="load")
+    page.wait_for_timeout(300)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    # the offline route blocks the network: errors from blocked allowed hosts (MathJax) are expected
+    errors = [e for e in page.errors if not any(h in e for h in ALLOWED_EXTERNAL) and "net::ERR_FAILED" not in e]
+    assert not errors, errors
+    unexpected = [u for u in page.external if not any(h in u for h in ALLOWED_EXTERNAL)]
+    assert not unexpected, f"{name} loads from the network: {unexpected}"
+    body = page.content()
+    assert "application/vnd.jupyter.widget-view+json" not in body, "a plain ipywidget (frozen on a static page)"
+    assert not page.query_selector_all("div.output.stderr, div.stderr"), "stderr output on the page"
+    for debris in ("Traceback (most recent call last)", "Warning:", "it/s]", "WARNING:absl"):
+        assert debris not in page.inner_text("main"), f"{debris!r} on {name}"
+
+
+@pytest.mark.parametrize("name,path", NB_PAGES, ids=[n for n, _ in NB_PAGES])
+def test_every_interactive_figure_responds(page, site, name, path):
+    page.goto(f"{site}/{path}", wait_until="load")
+    figures = page.query_selector_all(".bnu-interactive")
+    assert figures, f"{name} has no interactive figure"
+    for k, fig in enumerate(figures):
+        img = fig.query_selector("img")
+        assert img.get_attribute("alt"), f"figure {k} on {name} has no alt text"
+        for control in fig.query_selector_all("[data-control]"):
+            before = img.get_attribute("src")
+            if control.evaluate("e => e.tagName") == "SELECT":
+                n = control.evaluate("e => e.options.length")
+                if n < 2:
+                    continue
+                cur = int(control.evaluate("e => e.selectedIndex"))
+                control.select_option(index=(cur + 1) % n)
+            else:
+                lo, hi = int(control.get_attribute("min")), int(control.get_attribute("max"))
+                if hi == lo:
+                    continue
+                control.focus()
+                key = "ArrowRight" if int(control.input_value()) < hi else "ArrowLeft"
+                page.keyboard.press(key)
+            after = img.get_attribute("src")
+            assert after != before, f"figure {k} on {name}: moving {control.get_attribute('data-control')} did not change the image"
+            out = control.evaluate("e => e.parentNode.querySelector('output') && e.parentNode.querySelector('output').textContent")
+            assert out is None or out.strip()
+
+
+@pytest.mark.parametrize("name,path", NB_PAGES, ids=[n for n, _ in NB_PAGES])
+def test_launch_buttons(page, site, name, path):
+    page.goto(f"{site}/{path}", wait_until="load")
+    hrefs = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
+    nb = path[:-5] + ".ipynb"
+    assert any("mybinder.org" in h and nb in h for h in hrefs), f"no Binder button on {name}"
+    assert any("colab.research.google.com" in h and nb in h for h in hrefs), f"no Colab button on {name}"
+
+
+def test_navigation_next_and_previous(page, site):
+    page.goto(f"{site}/{PAGES[0][1]}", wait_until="load")
+    visited = [page.url]
+    for _ in range(len(PAGES) - 1):
+        nxt = page.query_selector("a.right-next")
+        assert nxt, f"no 'next' link on {page.url}"
+        nxt.click()
+        page.wait_for_load_state("load")
+        visited.append(page.url)
+    expected = [f"{site}/{p}" for _, p in PAGES]
+    assert [u.split("#")[0] for u in visited] == expected
+    prev = page.query_selector("a.left-prev")
+    assert prev
+    prev.click()
+    page.wait_for_load_state("load")
+    assert page.url.split("#")[0] == expected[-2]
+
+
+def test_search_finds_a_chapter(page, site):
+    page.goto(f"{site}/search.html?q=gamma", wait_until="load")
+    page.wait_for_selector("#search-results li, ul.search li", timeout=15000)
+    assert len(page.query_selector_all("ul.search li")) >= 1
+
+
+def test_chapters_are_numbered(page, site):
+    page.goto(f"{site}/{PAGES[0][1]}", wait_until="load")
+    nav = page.inner_text("nav.bd-links")
+    for n in range(1, len(NB_PAGES) + 1):
+        assert re.search(rf"\b{n}\. ", nav), f"chapter {n} is not numbered in the sidebar"
+
+
+def _page_weight(path):
+    html_file = HTML / path
+    text = html_file.read_text()
+    total = html_file.stat().st_size
+    for ref in set(re.findall(r'(?:src|href)="([^"#?]+\.(?:png|jpg|jpeg|svg|gif))', text)):
+        f = (html_file.parent / ref).resolve()
+        if f.is_file():
+            total += f.stat().st_size
+    return total
+
+
+def test_page_weight_under_5_mb():
+    sizes = {name: _page_weight(path) for name, path in PAGES}
+    for name, size in sizes.items():
+        print(f"{name}: {size / 1e6:.2f} MB")
+    heavy = {n: s for n, s in sizes.items() if s > 5e6}
+    assert not heavy, heavy
+
+
+def test_internal_links_resolve():
+    broken = []
+    for html_file in HTML.rglob("*.html"):
+        for ref in re.findall(r'href="([^"#:?]+\.html)(?:#[^"]*)?"', html_file.read_text()):
+            if not (html_file.parent / ref).resolve().is_file():
+                broken.append(f"{html_file.relative_to(HTML)} -> {ref}")
+    assert not broken, broken[:20]
