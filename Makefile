@@ -11,15 +11,15 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: install book test pytest nbval site-test bench clean help
+.PHONY: install book test pytest nbval site-test binder-test bench clean help
 
 help:
 	@echo "make book   - install and build the website into _build/html"
 	@echo "make test   - install, run pytest over tests/ and nbval over every notebook"
 	@echo "make site-test - browser tests of the built website (needs chromium)"
+	@echo "make binder-test - run every notebook in a fresh venv from requirements.txt alone, from book/"
 	@echo "make bench  - time bnutils batch norm against TensorFlow, PyTorch and naive NumPy"
 
 install: $(STAMP)
@@ -45,6 +45,9 @@ nbval: $(STAMP)
 
 site-test: $(STAMP)
 	$(BIN)/python -m pytest -q site_tests
+
+binder-test:
+	tools/binder_check.sh
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_batchnorm.py

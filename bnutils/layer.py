@@ -90,6 +90,16 @@ class BatchNorm(Layer):
     running_var = property(lambda self: self.moving_variance)
     weight, bias = gamma, beta
 
+    @property
+    def batch_mean(self):
+        """Mean of the last training batch (None before one); what the moving mean is updated with."""
+        return None if self._cache is None else self._cache.mu
+
+    @property
+    def batch_variance(self):
+        """Biased variance of the last training batch (None before one)."""
+        return None if self._cache is None else self._cache.var
+
     def _set(self, name, value):
         value = _check_float(name, value)
         if value.shape != (self.num_features,):

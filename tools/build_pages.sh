@@ -22,5 +22,5 @@ toc="$out/_toc.yml"
   echo "    chapters:"
   echo "      - file: book/references"
 } > "$toc"
-export BNUTILS_STATIC=1 OPENBLAS_NUM_THREADS=1 TF_CPP_MIN_LOG_LEVEL=3 TF_ENABLE_ONEDNN_OPTS=0 MPLBACKEND=Agg
+export BNUTILS_STATIC=1 OPENBLAS_NUM_THREADS=1 TF_CPP_MIN_LOG_LEVEL=3 TF_ENABLE_ONEDNN_OPTS=0
 exec .venv/bin/jupyter-book build . --toc "$toc" --path-output "$out" -W -n --keep-going
