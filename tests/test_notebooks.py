@@ -41,9 +41,12 @@ def test_first_cell_is_the_colab_setup_for_this_repository(nb):
     assert 'if "google.colab" in sys.modules:' in src
     assert f"git+{CONFIG['repository']['url']}" in src
     assert "tensorflow" not in src.lower()           # Colab ships its own TensorFlow
-    second = "".join(cells[1]["source"])
+    title = "".join(cells[1]["source"])
+    assert cells[1]["cell_type"] == "markdown" and title.lstrip().startswith("# "), \
+        "the page opens with the title (cell 2), before any code"
+    second = "".join(cells[2]["source"])
     for var in ("OPENBLAS_NUM_THREADS", "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS"):
-        assert var in second, f"{nb.name}: cell 2 must set {var} before importing NumPy/TensorFlow"
+        assert var in second, f"{nb.name}: cell 3 must set {var} before importing NumPy/TensorFlow"
     assert second.index("OPENBLAS_NUM_THREADS") < second.index("import numpy")
 
 
