@@ -1,0 +1,302 @@
+"""Probes for *why* batch norm works: noisy batch norm, smoothness along the gradient, the Jacobian of
+a batch, gradient accumulation, and the noise of batch statistics. Taught in chapter 7.
+
+Every function takes a :class:`bnutils.models.Sequential` (or arrays) and leaves the network as it
+found it: parameters, and the moving statistics of its batch-norm layers, are restored. This module
+imports only NumPy.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from .bn import batchnorm_backward, batchnorm_forward
+from .layer import BatchNorm, Layer
+from .layers import softmax_cross_entropy
+from .models import Sequential, mlp
+
+__all__ = [
+    "NoisyShift", "noisy_bn_mlp", "GhostBatchNorm", "ghost_bn_mlp", "frozen_statistics", "layer_output", "get_params", "set_params",
+    "flat_grad", "gradient_direction_probe", "accumulated_gradient", "bn_jacobian",
+    "batch_statistics_noise",
+]
+
+
+class NoisyShift(Layer):
+    """Random, time-varying scale and shift per unit, the same for every example of a batch.
+
+    In training, each forward pass draws for every unit j a scale ``s_j ~ U(1, scale_max)`` and a
+    shift ``b_j ~ U(-shift_max, shift_max)`` and returns ``x * s + b``: the distribution of every unit
+    gets a new, non-zero mean and non-unit variance at every step (the "noisy BN" experiment of
+    Santurkar et al. 2018 puts this right after batch norm). In inference it applies the average
+    scale ``(1 + scale_max) / 2`` and no shift.
+
+    Args:
+        num_features: D.
+        shift_max, scale_max: the ranges above (shift_max >= 0, scale_max >= 1).
+        rng: a ``numpy.random.Generator`` or an int seed.
+
+    Shapes: x (N, D) -> y (N, D). ``last_scale`` and ``last_shift`` keep the most recent draw.
+    """
+
+    def __init__(self, num_features, shift_max=1.0, scale_max=2.0, rng=None):
+        super().__init__()
+        if not shift_max >= 0:
+            raise ValueError(f"shift_max must be >= 0, got {shift_max!r}")
+        if not scale_max >= 1:
+            raise ValueError(f"scale_max must be >= 1, got {scale_max!r}")
+        self.num_features = int(num_features)
+        self.shift_max, self.scale_max = float(shift_max), float(scale_max)
+        self.rng = np.random.default_rng(rng)
+        self.last_scale = self.last_shift = None
+
+    def forward(self, x, training=False):
+        if x.ndim != 2 or x.shape[1] != self.num_features:
+            raise ValueError(f"x has shape {x.shape} but (N, {self.num_features}) is expected")
+        dt = x.dtype
+        if not training:
+            self._scale = dt.type((1.0 + self.scale_max) / 2.0)
+            return x * self._scale
+        s = self.rng.uniform(1.0, self.scale_max, self.num_features).astype(dt)
+        b = self.rng.uniform(-self.shift_max, self.shift_max, self.num_features).astype(dt)
+        self._scale, self.last_scale, self.last_shift = s, s, b
+        return x * s + b
+
+    def backward(self, dy):
+        return dy * self._scale
+
+    def __repr__(self):
+        return f"NoisyShift({self.num_features}, shift_max={self.shift_max}, scale_max={self.scale_max})"
+
+
+def noisy_bn_mlp(sizes, shift_max=1.0, scale_max=2.0, activation="relu", seed=0, **kwargs):
+    """``mlp(sizes, bn="before")`` with a :class:`NoisyShift` right after every batch-norm layer.
+
+    Dense -> BN -> NoisyShift -> activation. Extra keyword arguments go to :func:`bnutils.models.mlp`.
+    Returns a :class:`Sequential`.
+    """
+    base = mlp(sizes, activation=activation, bn="before", seed=seed, **kwargs)
+    rng = np.random.default_rng(seed + 10_000)
+    layers = []
+    for layer in base.layers:
+        layers.append(layer)
+        if isinstance(layer, BatchNorm):
+            layers.append(NoisyShift(layer.num_features, shift_max, scale_max, rng=rng))
+    return Sequential(layers)
+
+
+class GhostBatchNorm(BatchNorm):
+    """Batch norm whose training-mode statistics come from "ghost" batches of ``ghost_size`` examples.
+
+    A training batch of N examples (N a multiple of ``ghost_size``) is split into consecutive groups,
+    and each group is normalized with its own mean and variance (Hoffer et al. 2017). The optimizer
+    still sees the gradient of the whole batch, so the noise of the BN statistics can be changed
+    without changing the noise of the gradient. Inference is as in :class:`BatchNorm`; the moving
+    statistics are updated with the average of the groups' statistics. Feature axis last, (N, D).
+    """
+
+    def __init__(self, num_features, ghost_size, momentum=0.99, epsilon=1e-3):
+        super().__init__(num_features, momentum=momentum, epsilon=epsilon, axis=-1)
+        if not isinstance(ghost_size, (int, np.integer)) or ghost_size < 2:
+            raise ValueError(f"ghost_size must be an int >= 2, got {ghost_size!r}")
+        self.ghost_size = int(ghost_size)
+
+    def forward(self, x, training=False):
+        if not training:
+            return super().forward(x, training=False)
+        x = self._check_x(x)
+        if x.ndim != 2 or len(x) % self.ghost_size:
+            raise ValueError(f"x has shape {x.shape} but (N, {self.num_features}) with N a multiple of "
+                             f"ghost_size={self.ghost_size} is expected")
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        ys, caches = [], []
+        for i in range(0, len(x), self.ghost_size):
+            yi, ci = batchnorm_forward(x[i:i + self.ghost_size], gamma, beta, eps=self.epsilon)
+            ys.append(yi)
+            caches.append(ci)
+        mu = np.mean([c.mu for c in caches], axis=0)
+        var = np.mean([c.var for c in caches], axis=0)
+        self.moving_mean *= self.momentum
+        self.moving_mean += (1.0 - self.momentum) * mu.astype(self.moving_mean.dtype)
+        self.moving_variance *= self.momentum
+        self.moving_variance += (1.0 - self.momentum) * var.astype(self.moving_variance.dtype)
+        self._cache = caches
+        return np.concatenate(ys)
+
+    def backward(self, dy):
+        if self._cache is None:
+            raise RuntimeError("backward needs a preceding forward(x, training=True)")
+        k = self.ghost_size
+        parts = [batchnorm_backward(dy[j * k:(j + 1) * k], c) for j, c in enumerate(self._cache)]
+        self.grads["gamma"] = np.sum([p[1] for p in parts], axis=0)
+        self.grads["beta"] = np.sum([p[2] for p in parts], axis=0)
+        return np.concatenate([p[0] for p in parts])
+
+    def __repr__(self):
+        return f"GhostBatchNorm({self.num_features}, ghost_size={self.ghost_size})"
+
+
+def ghost_bn_mlp(sizes, ghost_size, activation="relu", seed=0, **kwargs):
+    """``mlp(sizes, bn="before")`` with every batch-norm layer replaced by a :class:`GhostBatchNorm`
+    (same initial parameters). Returns a :class:`Sequential`."""
+    base = mlp(sizes, activation=activation, bn="before", seed=seed, **kwargs)
+    layers = [GhostBatchNorm(lay.num_features, ghost_size, lay.momentum, lay.epsilon)
+              if isinstance(lay, BatchNorm) else lay for lay in base.layers]
+    return Sequential(layers)
+
+
+@contextlib.contextmanager
+def frozen_statistics(net):
+    """Context manager: the moving statistics of every BatchNorm layer of ``net`` are restored on exit,
+    so training-mode forward passes made for measurement leave no trace."""
+    saved = [(lay, lay.moving_mean.copy(), lay.moving_variance.copy())
+             for lay in net.layers if isinstance(lay, BatchNorm)]
+    try:
+        yield net
+    finally:
+        for lay, mm, mv in saved:
+            lay.moving_mean[...] = mm
+            lay.moving_variance[...] = mv
+
+
+def layer_output(net, X, index, training=True):
+    """The output of ``net.layers[index]`` for input X (training mode: batch statistics), without
+    changing the moving statistics. Returns an array, e.g. (N, D) for a hidden layer."""
+    if not -len(net.layers) <= index < len(net.layers):
+        raise IndexError(f"index {index} is out of range for a network of {len(net.layers)} layers")
+    index %= len(net.layers)
+    with frozen_statistics(net):
+        x = X
+        for layer in net.layers[:index + 1]:
+            x = layer.forward(x, training=training)
+    return x
+
+
+def get_params(net):
+    """Copies of every parameter of ``net``, in ``net.parameters()`` order (a list of arrays)."""
+    return [layer.params[name].copy() for layer, name in net.parameters()]
+
+
+def set_params(net, values):
+    """Write ``values`` (as returned by :func:`get_params`) back into ``net`` in place."""
+    pairs = net.parameters()
+    if len(values) != len(pairs):
+        raise ValueError(f"got {len(values)} arrays but the network has {len(pairs)} parameters")
+    for (layer, name), v in zip(pairs, values):
+        if layer.params[name].shape != np.shape(v):
+            raise ValueError(f"{name} has shape {layer.params[name].shape} but the value has shape {np.shape(v)}")
+        layer.params[name][...] = v
+
+
+def _loss_grads(net, X, y):
+    with frozen_statistics(net):
+        loss, _ = net.loss_and_grads(X, y)
+    return loss, [layer.grads[name].astype(np.float64) for layer, name in net.parameters()]
+
+
+def flat_grad(net, X, y):
+    """Mean cross-entropy loss on (X, y) in training mode and its gradient as one float64 vector."""
+    loss, grads = _loss_grads(net, X, y)
+    return loss, np.concatenate([g.ravel() for g in grads])
+
+
+def gradient_direction_probe(net, X, y, distances):
+    """How the loss and its gradient change when stepping along the negative gradient.
+
+    At the current parameters w, with g the gradient of the loss on the batch (X, y), for every
+    step size eta in ``distances``, evaluate the loss L(w - eta g) and the gradient there (same batch,
+    training mode, moving statistics untouched). The parameters are restored afterwards.
+
+    Args:
+        net: a :class:`Sequential`.
+        X, y: one batch, (N, ...) and (N,).
+        distances: step sizes eta (learning rates), e.g. ``[0.05, 0.1, 0.2, 0.4]``.
+
+    Returns:
+        dict with ``loss0`` (float), ``losses`` (len(distances),), ``grad_change``
+        ||grad(w - eta g) - grad(w)|| (len(distances),), ``grad_norm`` ||g||, and ``beta_eff``,
+        the largest ratio ||grad change|| / ||step|| (an "effective smoothness").
+    """
+    w0 = get_params(net)
+    loss0, g0 = flat_grad(net, X, y)
+    gnorm = float(np.linalg.norm(g0))
+    pairs = net.parameters()
+    grads0 = [layer.grads[name].copy() for layer, name in pairs]
+    losses, changes = [], []
+    try:
+        for eta in distances:
+            set_params(net, [w - np.asarray(eta, w.dtype) * g for w, g in zip(w0, grads0)])
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, g = flat_grad(net, X, y)
+            losses.append(loss)
+            changes.append(float(np.linalg.norm(g - g0)))
+    finally:
+        set_params(net, w0)
+    losses, changes = np.array(losses), np.array(changes)
+    steps = np.asarray(distances, dtype=np.float64) * max(gnorm, 1e-300)
+    return {"loss0": float(loss0), "losses": losses, "grad_change": changes, "grad_norm": gnorm,
+            "beta_eff": float(np.max(changes / steps))}
+
+
+def accumulated_gradient(net, X, y, num_micro):
+    """The gradient of the mean loss over X averaged over ``num_micro`` equal micro-batches (gradient
+    accumulation), as one float64 vector. With ``num_micro=1`` it is the one-batch gradient."""
+    n = len(X)
+    if num_micro < 1 or n % num_micro:
+        raise ValueError(f"{n} examples cannot be split into {num_micro} equal micro-batches")
+    k = n // num_micro
+    total = 0.0
+    for i in range(num_micro):
+        total = total + flat_grad(net, X[i * k:(i + 1) * k], y[i * k:(i + 1) * k])[1]
+    return total / num_micro
+
+
+def bn_jacobian(x, gamma=1.0, eps=1e-5):
+    """The Jacobian of training-mode batch norm for one feature over a batch.
+
+    For y_i = gamma * (x_i - mu) / sqrt(var + eps) + beta::
+
+        dy_i / dx_k = gamma / sigma * (delta_ik - 1/m - xhat_i * xhat_k / m)
+
+    Args:
+        x: (m,) the values of one feature in a batch.
+        gamma: the scale.
+        eps: added to the biased variance.
+
+    Returns:
+        (m, m) array J with J[i, k] = dy_i / dx_k. Off the diagonal it is not zero: each output depends
+        on every example of the batch.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1 or x.size < 2:
+        raise ValueError(f"x has shape {x.shape} but a 1-D batch of at least 2 values is expected")
+    m = x.size
+    sigma = np.sqrt(x.var() + eps)
+    xhat = (x - x.mean()) / sigma
+    return gamma / sigma * (np.eye(m) - 1.0 / m - np.outer(xhat, xhat) / m)
+
+
+def batch_statistics_noise(x, batch_sizes, num_batches, rng):
+    """Standard deviations of the batch mean and batch (biased) variance of one feature over random batches.
+
+    Args:
+        x: (N,) values of one feature over a data set.
+        batch_sizes: the batch sizes m to try.
+        num_batches: random batches (without replacement inside a batch) per size.
+        rng: a ``numpy.random.Generator``.
+
+    Returns:
+        dict with ``means`` and ``variances``: lists (one per m) of (num_batches,) arrays, and
+        ``std_mean``, ``std_var``: (len(batch_sizes),) their standard deviations.
+    """
+    x = np.asarray(x, dtype=np.float64).ravel()
+    means, variances = [], []
+    for m in batch_sizes:
+        if not 2 <= m <= x.size:
+            raise ValueError(f"batch size {m} must be in [2, {x.size}]")
+        b = np.stack([x[rng.choice(x.size, m, replace=False)] for _ in range(num_batches)])
+        means.append(b.mean(axis=1))
+        variances.append(b.var(axis=1))
+    return {"means": means, "variances": variances,
+            "std_mean": np.array([a.std() for a in means]), "std_var": np.array([a.std() for a in variances])}
