@@ -42,10 +42,15 @@ def _as_tuple(out):
 
 
 def _describe(args):
+    """A short description of the arguments of one case: shapes for arrays, reprs for numbers."""
     parts = []
     for a in args:
-        a = np.asarray(a) if not np.isscalar(a) else a
-        parts.append(f"array{a.shape} {a.dtype}" if isinstance(a, np.ndarray) and a.ndim else repr(a))
+        if isinstance(a, np.ndarray):
+            parts.append(f"array{a.shape} {a.dtype}")
+        elif isinstance(a, (int, float, str, bool, np.number)) or a is None:
+            parts.append(repr(a))
+        else:
+            parts.append(type(a).__name__)
     return "(" + ", ".join(parts) + ")"
 
 
