@@ -126,3 +126,13 @@ def test_internal_links_resolve():
             if not (html_file.parent / ref).resolve().is_file():
                 broken.append(f"{html_file.relative_to(HTML)} -> {ref}")
     assert not broken, broken[:20]
+
+
+def test_claims_appendix_shows_a_verdict_for_every_claim(page, site):
+    page.goto(f"{site}/book/appendix_claims.html", wait_until="load")
+    rows = page.query_selector_all("table tbody tr")
+    verdicts = {r.query_selector_all("td")[0].inner_text().strip(): r.query_selector_all("td")[2].inner_text().strip()
+                for r in rows}
+    assert list(verdicts) == [f"C{i}" for i in range(1, 16)]
+    bad = {c: v for c, v in verdicts.items() if v not in ("holds", "holds partly", "does not hold here")}
+    assert not bad, bad

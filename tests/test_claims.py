@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 
 TABLE = (ROOT / "book" / "appendix_claims.md").read_text()
-ROWS = re.findall(r"^\| (C\d+) \|.*?\{glue:text\}`([\w.]+)::claim_\1_verdict`", TABLE, flags=re.M)
+ROWS = re.findall(r"^\| (C\d+) \|.*?\{glue:text\}`([\w.]+)::claim_\1_verdict:s`", TABLE, flags=re.M)
 VERDICTS = ("holds", "holds partly", "does not hold here")
 
 
