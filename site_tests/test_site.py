@@ -61,6 +61,15 @@ def test_every_interactive_figure_responds(page, site, name, path):
 
 
 @pytest.mark.parametrize("name,path", NB_PAGES, ids=[n for n, _ in NB_PAGES])
+def test_every_figure_has_alt_text(page, site, name, path):
+    page.goto(f"{site}/{path}", wait_until="load")
+    alts = page.eval_on_selector_all("main img", "els => els.map(e => e.getAttribute('alt') || '')")
+    assert alts, f"{name} has no figures"
+    bad = [a for a in alts if not a.strip() or a.endswith((".png", ".jpg", ".svg"))]
+    assert not bad, f"{name}: figures without real alt text: {bad[:3]}"
+
+
+@pytest.mark.parametrize("name,path", NB_PAGES, ids=[n for n, _ in NB_PAGES])
 def test_launch_buttons(page, site, name, path):
     page.goto(f"{site}/{path}", wait_until="load")
     hrefs = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
