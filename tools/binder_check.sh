@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every notebook the way Binder would: a fresh virtual environment from requirements.txt alone
-# (plus nbclient, which Binder's Jupyter server brings), working directory book/, live mode
+# (plus nbclient and PyYAML, which Binder's Jupyter server brings), working directory book/, live mode
 # (no BNUTILS_STATIC), no PyTorch. Used by `make binder-test` and CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ venv=${BINDER_VENV:-/tmp/binder-venv}
 rm -rf "$venv"
 python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -m pip install -q -r requirements.txt nbclient
+"$venv/bin/python" -m pip install -q -r requirements.txt nbclient pyyaml
 if "$venv/bin/python" -c "import torch" 2>/dev/null; then echo "torch must not be in requirements.txt" >&2; exit 1; fi
 "$venv/bin/python" - "$@" <<'PY'
 import os, pathlib, sys, time
