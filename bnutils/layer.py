@@ -15,6 +15,13 @@ from .bn import _check_float, _normalize_axis, batchnorm_backward, batchnorm_for
 __all__ = ["Layer", "BatchNorm"]
 
 
+def ema_inplace(moving, stat, keep):
+    """In place: ``moving = keep * moving + (1 - keep) * stat`` (``keep`` is Keras' momentum).
+    The moving-statistics update of every BN-like layer; taught in chapter 5."""
+    moving *= keep
+    moving += (1.0 - keep) * stat.astype(moving.dtype, copy=False)
+
+
 class Layer:
     """Base class: ``forward(x, training)``, ``backward(dy)``; parameters and their gradients
     live in the dicts ``params`` and ``grads`` under the same names, updated in place by optimizers."""
@@ -136,11 +143,8 @@ class BatchNorm(Layer):
         y, cache = batchnorm_forward(x, gamma, beta, eps=self.epsilon, axis=self.axis)
         m = cache.m
         var_for_moving = cache.var * (m / (m - 1)) if self.convention == "pytorch" else cache.var
-        keep = self.momentum
-        self.moving_mean *= keep
-        self.moving_mean += (1.0 - keep) * cache.mu.astype(self.moving_mean.dtype)
-        self.moving_variance *= keep
-        self.moving_variance += (1.0 - keep) * var_for_moving.astype(self.moving_variance.dtype)
+        ema_inplace(self.moving_mean, cache.mu, self.momentum)
+        ema_inplace(self.moving_variance, var_for_moving, self.momentum)
         self._cache = cache
         return y
 

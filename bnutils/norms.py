@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .bn import _check_float, batchnorm_backward, batchnorm_forward, batchnorm_inference
-from .layer import Layer
+from .layer import Layer, ema_inplace
 
 __all__ = [
     "group_norm", "group_norm_backward", "layer_norm", "layer_norm_backward", "instance_norm",
@@ -302,11 +302,8 @@ class BatchRenorm(Layer):
         y, self.r, self.d, cache = batch_renorm_forward(x, gamma, beta, self.moving_mean, self.moving_variance,
                                                         self.rmax, self.dmax, self.epsilon)
         _, mu, var = cache
-        k = self.momentum
-        self.moving_mean *= k
-        self.moving_mean += (1.0 - k) * mu.astype(self.moving_mean.dtype)
-        self.moving_variance *= k
-        self.moving_variance += (1.0 - k) * var.astype(self.moving_variance.dtype)
+        ema_inplace(self.moving_mean, mu, self.momentum)
+        ema_inplace(self.moving_variance, var, self.momentum)
         self._cache = cache
         return y
 
