@@ -7,6 +7,8 @@ import pytest
 
 from conftest import HTML, ROOT, SHOTS, notebook_pages, pages
 
+VERDICTS = ("holds", "holds partly", "does not hold here", "inconclusive at this scale")
+
 PAGES = pages()
 NB_PAGES = notebook_pages()
 # Only fonts and math may come from the network; everything the figures need is in the page.
@@ -143,5 +145,5 @@ def test_claims_appendix_shows_a_verdict_for_every_claim(page, site):
     verdicts = {r.query_selector_all("td")[0].inner_text().strip(): r.query_selector_all("td")[2].inner_text().strip()
                 for r in rows}
     assert list(verdicts) == [f"C{i}" for i in range(1, 16)]
-    bad = {c: v for c, v in verdicts.items() if v not in ("holds", "holds partly", "does not hold here")}
+    bad = {c: v for c, v in verdicts.items() if v not in VERDICTS}
     assert not bad, bad
