@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+VENDORED := _vendor/.vendored
 # One BLAS thread: faster and steadier for the small matrices of this course on 2 cores.
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
@@ -13,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: install book test pytest nbval site-test binder-test bench clean help
+.PHONY: install vendor book test pytest nbval site-test binder-test bench clean help
 
 help:
 	@echo "make book   - install and build the website into _build/html"
@@ -22,7 +23,13 @@ help:
 	@echo "make binder-test - run every notebook in a fresh venv from requirements.txt alone, from book/"
 	@echo "make bench  - time bnutils batch norm against TensorFlow, PyTorch and naive NumPy"
 
-install: $(STAMP)
+install: $(STAMP) $(VENDORED)
+
+# Browser libraries served by the website itself (MathJax), pinned in package-lock.json: npm ci + copy
+vendor: $(VENDORED)
+
+$(VENDORED): package.json package-lock.json tools/vendor_js.sh
+	tools/vendor_js.sh
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +37,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
-book: $(STAMP)
+book: $(STAMP) $(VENDORED)
 	BNUTILS_STATIC=1 $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The website is built: open file://$(CURDIR)/_build/html/index.html"
 
@@ -53,4 +60,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_batchnorm.py
 
 clean:
-	rm -rf _build
+	rm -rf _build _vendor

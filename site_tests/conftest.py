@@ -10,7 +10,8 @@ import threading
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
+# BNU_SITE_HTML: test another build (e.g. a partial one from tools/build_pages.sh) instead of _build/html
+HTML = pathlib.Path(os.environ.get("BNU_SITE_HTML") or ROOT / "_build" / "html")
 SHOTS = ROOT / "_build" / "screenshots"
 sys.path.insert(0, str(ROOT / "tools"))
 from toc_notebooks import toc_files  # noqa: E402
@@ -70,7 +71,8 @@ def browser():
 @pytest.fixture
 def page(browser, site):
     """A fresh page that records console errors and uncaught exceptions; requests that leave
-    127.0.0.1 are answered offline (the site must work without the network, except fonts and math)."""
+    127.0.0.1 are blocked and recorded (the site must work with no network: MathJax and fonts are served
+    from the site itself)."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = ctx.new_page()
     pg.errors = []
@@ -79,7 +81,7 @@ def page(browser, site):
     pg.on("pageerror", lambda e: pg.errors.append(f"page error: {e}"))
 
     def route(r):
-        if r.request.url.startswith(site) or r.request.url.startswith("data:"):
+        if r.request.url.startswith(site) or r.request.url.startswith(("data:", "blob:")):
             return r.continue_()
         pg.external.append(r.request.url)
         return r.abort()

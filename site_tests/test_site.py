@@ -11,8 +11,7 @@ VERDICTS = ("holds", "holds partly", "does not hold here", "inconclusive at this
 
 PAGES = pages()
 NB_PAGES = notebook_pages()
-# Only fonts and math may come from the network; everything the figures need is in the page.
-ALLOWED_EXTERNAL = ("cdn.jsdelivr.net/npm/mathjax", "fonts.googleapis", "fonts.gstatic")
+# Nothing may come from the network: MathJax (vendored by `make vendor`) and fonts are served by the site.
 
 
 @pytest.mark.parametrize("name,path", PAGES, ids=[n for n, _ in PAGES])
@@ -21,11 +20,8 @@ def test_page_loads_cleanly(page, site, name, path):
     page.wait_for_timeout(300)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    # the offline route blocks the network: errors from blocked allowed hosts (MathJax) are expected
-    errors = [e for e in page.errors if not any(h in e for h in ALLOWED_EXTERNAL) and "net::ERR_FAILED" not in e]
-    assert not errors, errors
-    unexpected = [u for u in page.external if not any(h in u for h in ALLOWED_EXTERNAL)]
-    assert not unexpected, f"{name} loads from the network: {unexpected}"
+    assert not page.errors, page.errors
+    assert not page.external, f"{name} loads from the network: {page.external}"
     body = page.content()
     assert "application/vnd.jupyter.widget-view+json" not in body, "a plain ipywidget (frozen on a static page)"
     assert not page.query_selector_all("div.output.stderr, div.stderr"), "stderr output on the page"
@@ -147,3 +143,21 @@ def test_claims_appendix_shows_a_verdict_for_every_claim(page, site):
     assert list(verdicts) == [f"C{i}" for i in range(1, 16)]
     bad = {c: v for c, v in verdicts.items() if v not in VERDICTS}
     assert not bad, bad
+
+
+@pytest.mark.parametrize("name,path", PAGES, ids=[n for n, _ in PAGES])
+def test_math_is_typeset_offline(page, site, name, path):
+    """Every math element is typeset by the vendored MathJax (network blocked): no raw TeX left."""
+    page.goto(f"{site}/{path}", wait_until="load")
+    n_math = len(page.query_selector_all("main .math"))
+    if not n_math:
+        pytest.skip(f"{name} has no math")
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
+    page.evaluate("() => MathJax.startup.promise")
+    n_mjx = len(page.query_selector_all("main .math mjx-container"))
+    assert n_mjx == n_math, f"{name}: {n_mjx} of {n_math} math elements typeset"
+    text = page.evaluate("""() => { const m = document.querySelector('main').cloneNode(true);
+        m.querySelectorAll('pre, code, mjx-container').forEach(e => e.remove()); return m.textContent; }""")
+    raw = [t for t in ("\\(", "\\)", "\\[", "\\]", "$$") if t in text]
+    assert not raw, f"{name}: raw TeX delimiters {raw} left in the text"
+    assert not page.query_selector_all("main mjx-merror"), f"{name}: MathJax reports a TeX error"

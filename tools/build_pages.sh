@@ -22,5 +22,6 @@ toc="$out/_toc.yml"
   echo "    chapters:"
   echo "      - file: book/references"
 } > "$toc"
+[ -f _vendor/.vendored ] || tools/vendor_js.sh   # MathJax served from _static (see Makefile: vendor)
 export BNUTILS_STATIC=1 OPENBLAS_NUM_THREADS=1 TF_CPP_MIN_LOG_LEVEL=3 TF_ENABLE_ONEDNN_OPTS=0
 exec .venv/bin/jupyter-book build . --toc "$toc" --path-output "$out" -W -n --keep-going
