@@ -4,40 +4,27 @@ Keras (``BatchNorm(D)``): momentum 0.99 weights the *old* moving value, epsilon 
 variance is the biased batch variance. PyTorch (``BatchNorm.from_pytorch(C)``): momentum 0.1 weights
 the *new* batch, eps 1e-5, the running variance is the unbiased batch variance (m / (m - 1)), and the
 channel axis is 1 (NCHW). The batch itself is always normalized with the biased variance.
-Taught in chapters 4 and 5.
+``GhostBatchNorm`` (statistics from ghost batches) is the same layer with smaller batches for the
+statistics. Taught in chapters 4 and 5 (GhostBatchNorm in chapter 7).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .bn import _check_float, _normalize_axis, batchnorm_backward, batchnorm_forward, batchnorm_inference
+from ._validation import check_finite_batch, check_float, normalize_axis
+from .bn import batchnorm_backward, batchnorm_forward, batchnorm_inference
+from .nn import Layer
 
-__all__ = ["Layer", "BatchNorm"]
+__all__ = ["BatchNorm", "GhostBatchNorm", "ema_inplace"]
 
 
 def ema_inplace(moving, stat, keep):
     """In place: ``moving = keep * moving + (1 - keep) * stat`` (``keep`` is Keras' momentum).
-    The moving-statistics update of every BN-like layer; taught in chapter 5."""
+
+    The one moving-average update of bnutils: BatchNorm, GhostBatchNorm, norms.BatchRenorm and
+    inference.ema_update / ema_trace all call it. Taught in chapter 5."""
     moving *= keep
     moving += (1.0 - keep) * stat.astype(moving.dtype, copy=False)
-
-
-class Layer:
-    """Base class: ``forward(x, training)``, ``backward(dy)``; parameters and their gradients
-    live in the dicts ``params`` and ``grads`` under the same names, updated in place by optimizers."""
-
-    def __init__(self):
-        self.params = {}
-        self.grads = {}
-
-    def forward(self, x, training=False):  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def backward(self, dy):  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def __call__(self, x, training=False):
-        return self.forward(x, training=training)
 
 
 class BatchNorm(Layer):
@@ -108,16 +95,16 @@ class BatchNorm(Layer):
         return None if self._cache is None else self._cache.var
 
     def _set(self, name, value):
-        value = _check_float(name, value)
+        value = check_float(name, value)
         if value.shape != (self.num_features,):
             raise ValueError(f"{name} must have shape ({self.num_features},), got {value.shape}")
         self.params[name][...] = value
 
     def _check_x(self, x):
-        x = _check_float("x", x)
+        x = check_float("x", x)
         if x.ndim < 2:
             raise ValueError(f"x has shape {x.shape} but at least 2 dimensions are expected")
-        ax = _normalize_axis(self.axis, x.ndim, x.shape)
+        ax = normalize_axis(self.axis, x.ndim, x.shape)
         if x.shape[ax] != self.num_features:
             raise ValueError(
                 f"x has shape {x.shape} with {x.shape[ax]} features on axis {self.axis}, "
@@ -134,19 +121,18 @@ class BatchNorm(Layer):
             self._cache = None
             return batchnorm_inference(x, self.moving_mean, self.moving_variance, gamma, beta,
                                        eps=self.epsilon, axis=self.axis)
-        if not np.all(np.isfinite(x)):
-            bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-            raise FloatingPointError(
-                f"x has {bad} non-finite values (nan or inf) in a training batch of shape {x.shape}; "
-                "the moving statistics were left unchanged"
-            )
+        check_finite_batch(x)
         y, cache = batchnorm_forward(x, gamma, beta, eps=self.epsilon, axis=self.axis)
         m = cache.m
         var_for_moving = cache.var * (m / (m - 1)) if self.convention == "pytorch" else cache.var
-        ema_inplace(self.moving_mean, cache.mu, self.momentum)
-        ema_inplace(self.moving_variance, var_for_moving, self.momentum)
+        self._update_moving(cache.mu, var_for_moving)
         self._cache = cache
         return y
+
+    def _update_moving(self, mu, var):
+        """The moving-statistics update of every BN-like layer (see :func:`ema_inplace`)."""
+        ema_inplace(self.moving_mean, mu, self.momentum)
+        ema_inplace(self.moving_variance, var, self.momentum)
 
     def backward(self, dy):
         """Backpropagate through the last training-mode forward. Returns dx; sets dgamma, dbeta."""
@@ -161,3 +147,51 @@ class BatchNorm(Layer):
             return (f"BatchNorm.from_pytorch({self.num_features}, momentum={self.torch_momentum}, "
                     f"eps={self.epsilon}, axis={self.axis})")
         return f"BatchNorm({self.num_features}, momentum={self.momentum}, epsilon={self.epsilon}, axis={self.axis})"
+
+
+class GhostBatchNorm(BatchNorm):
+    """Batch norm whose training-mode statistics come from "ghost" batches of ``ghost_size`` examples.
+
+    A training batch of N examples (N a multiple of ``ghost_size``) is split into consecutive groups,
+    and each group is normalized with its own mean and variance (Hoffer et al. 2017). The optimizer
+    still sees the gradient of the whole batch, so the noise of the BN statistics can be changed
+    without changing the noise of the gradient. Inference is as in :class:`BatchNorm`; the moving
+    statistics are updated with the average of the groups' statistics. Feature axis last, (N, D).
+    """
+
+    def __init__(self, num_features, ghost_size, momentum=0.99, epsilon=1e-3):
+        super().__init__(num_features, momentum=momentum, epsilon=epsilon, axis=-1)
+        if not isinstance(ghost_size, (int, np.integer)) or ghost_size < 2:
+            raise ValueError(f"ghost_size must be an int >= 2, got {ghost_size!r}")
+        self.ghost_size = int(ghost_size)
+
+    def forward(self, x, training=False):
+        if not training:
+            return super().forward(x, training=False)
+        x = self._check_x(x)
+        if x.ndim != 2 or len(x) % self.ghost_size:
+            raise ValueError(f"x has shape {x.shape} but (N, {self.num_features}) with N a multiple of "
+                             f"ghost_size={self.ghost_size} is expected")
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        ys, caches = [], []
+        for i in range(0, len(x), self.ghost_size):
+            yi, ci = batchnorm_forward(x[i:i + self.ghost_size], gamma, beta, eps=self.epsilon)
+            ys.append(yi)
+            caches.append(ci)
+        mu = np.mean([c.mu for c in caches], axis=0)
+        var = np.mean([c.var for c in caches], axis=0)
+        self._update_moving(mu, var)
+        self._cache = caches
+        return np.concatenate(ys)
+
+    def backward(self, dy):
+        if self._cache is None:
+            raise RuntimeError("backward needs a preceding forward(x, training=True)")
+        k = self.ghost_size
+        parts = [batchnorm_backward(dy[j * k:(j + 1) * k], c) for j, c in enumerate(self._cache)]
+        self.grads["gamma"] = np.sum([p[1] for p in parts], axis=0)
+        self.grads["beta"] = np.sum([p[2] for p in parts], axis=0)
+        return np.concatenate([p[0] for p in parts])
+
+    def __repr__(self):
+        return f"GhostBatchNorm({self.num_features}, ghost_size={self.ghost_size})"

@@ -5,11 +5,13 @@ Keras); statistics are taken over every other axis. For a 2-D input of shape (N,
 one mean and one variance per column; for a 4-D NHWC input of shape (N, H, W, C) it is one per
 channel over (N, H, W). Pass ``axis=1`` for NCHW.
 
-Taught in chapters 2 (the transform) and 3 (backpropagation). This module imports only NumPy.
+Taught in chapters 2 (the transform) and 3 (backpropagation); :func:`bn_jacobian` in chapter 7. This module imports only NumPy.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from ._validation import check_eps, check_float, from_2d, normalize_axis, to_2d
 
 __all__ = [
     "batchnorm_forward",
@@ -17,35 +19,21 @@ __all__ = [
     "batchnorm_backward_staged",
     "batchnorm_inference",
     "BNCache",
+    "bn_jacobian",
 ]
 
 
 # --------------------------------------------------------------------------- validation
-def _check_float(name, a):
-    a = np.asarray(a)
-    if not np.issubdtype(a.dtype, np.floating):
-        raise TypeError(f"{name} has dtype {a.dtype} but a floating dtype (float32 or float64) is expected")
-    return a
-
-
-def _normalize_axis(axis, ndim, shape):
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise ValueError(f"axis must be an int, got {axis!r} for input of shape {shape}")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of range for input of shape {shape} (ndim {ndim})")
-    return int(axis) % ndim
-
-
 def _check_params(x, axis, **params):
     """Validate x's dtype, the axis, and that every per-feature parameter has shape (D,)."""
-    x = _check_float("x", x)
+    x = check_float("x", x)
     if x.ndim < 2:
         raise ValueError(f"x has shape {x.shape} but at least 2 dimensions (examples, features) are expected")
-    ax = _normalize_axis(axis, x.ndim, x.shape)
+    ax = normalize_axis(axis, x.ndim, x.shape)
     d = x.shape[ax]
     out = []
     for name, p in params.items():
-        p = _check_float(name, p)
+        p = check_float(name, p)
         if p.shape != (d,):
             raise ValueError(
                 f"x has shape {x.shape} with {d} features on axis {axis}, "
@@ -53,22 +41,6 @@ def _check_params(x, axis, **params):
             )
         out.append(p.astype(x.dtype, copy=False))
     return x, ax, out
-
-
-def _to_2d(x, ax):
-    """View (or copy) x as a C-contiguous (M, D) array with the feature axis last."""
-    if ax == x.ndim - 1:
-        return np.ascontiguousarray(x).reshape(-1, x.shape[ax])
-    return np.ascontiguousarray(np.moveaxis(x, ax, -1)).reshape(-1, x.shape[ax])
-
-
-def _from_2d(y2, shape, ax):
-    """Inverse of :func:`_to_2d`."""
-    ndim = len(shape)
-    if ax == ndim - 1:
-        return y2.reshape(shape)
-    moved = tuple(s for i, s in enumerate(shape) if i != ax) + (shape[ax],)
-    return np.moveaxis(y2.reshape(moved), -1, ax)
 
 
 def _block_rows(d):
@@ -100,7 +72,7 @@ class BNCache:
     @property
     def xhat(self):
         """The normalized input, shape of the original x."""
-        return _from_2d(self.xc * self.inv_std, self.shape, self.axis)
+        return from_2d(self.xc * self.inv_std, self.shape, self.axis)
 
     @property
     def m(self):
@@ -127,9 +99,8 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, axis=-1):
     Taught in chapter 2.
     """
     x, ax, (gamma, beta) = _check_params(x, axis, gamma=gamma, beta=beta)
-    if not np.isfinite(eps) or eps < 0:
-        raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
-    x2 = _to_2d(x, ax)
+    eps = check_eps(eps)
+    x2 = to_2d(x, ax)
     m = x2.shape[0]
     if m < 2:
         raise ValueError(
@@ -155,7 +126,7 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, axis=-1):
         np.multiply(xc[i:i + rows], scale, out=out)
         out += beta
     cache = BNCache(xc, inv_std, gamma, mu, var, eps, x.shape, ax)
-    return _from_2d(y2, x.shape, ax), cache
+    return from_2d(y2, x.shape, ax), cache
 
 
 def batchnorm_inference(x, mean, var, gamma, beta, eps=1e-5, axis=-1):
@@ -185,10 +156,10 @@ def batchnorm_inference(x, mean, var, gamma, beta, eps=1e-5, axis=-1):
 
 # --------------------------------------------------------------------------- backward
 def _check_dy(dy, cache):
-    dy = _check_float("dy", dy)
+    dy = check_float("dy", dy)
     if dy.shape != cache.shape:
         raise ValueError(f"dy has shape {dy.shape} but the forward input had shape {cache.shape}")
-    return _to_2d(dy.astype(cache.xc.dtype, copy=False), cache.axis)
+    return to_2d(dy.astype(cache.xc.dtype, copy=False), cache.axis)
 
 
 def batchnorm_backward(dy, cache):
@@ -232,7 +203,7 @@ def batchnorm_backward(dy, cache):
         np.multiply(g[i:j], a, out=out)
         out += t
         out += c
-    return _from_2d(dx, cache.shape, cache.axis), dgamma, dbeta
+    return from_2d(dx, cache.shape, cache.axis), dgamma, dbeta
 
 
 def batchnorm_backward_staged(dy, cache):
@@ -279,4 +250,31 @@ def batchnorm_backward_staged(dy, cache):
     dx = dxc.copy()
     # (1) mu = mean(x)
     dx += dmu / m
-    return _from_2d(dx, cache.shape, cache.axis), dgamma, dbeta
+    return from_2d(dx, cache.shape, cache.axis), dgamma, dbeta
+
+
+# --------------------------------------------------------------------------- the Jacobian (chapter 7)
+def bn_jacobian(x, gamma=1.0, eps=1e-5):
+    """The Jacobian of training-mode batch norm for one feature over a batch.
+
+    For y_i = gamma * (x_i - mu) / sqrt(var + eps) + beta::
+
+        dy_i / dx_k = gamma / sigma * (delta_ik - 1/m - xhat_i * xhat_k / m)
+
+    Args:
+        x: (m,) the values of one feature in a batch.
+        gamma: the scale.
+        eps: added to the biased variance.
+
+    Returns:
+        (m, m) array J with J[i, k] = dy_i / dx_k. Off the diagonal it is not zero: each output depends
+        on every example of the batch.
+    """
+    eps = check_eps(eps)
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1 or x.size < 2:
+        raise ValueError(f"x has shape {x.shape} but a 1-D batch of at least 2 values is expected")
+    m = x.size
+    sigma = np.sqrt(x.var() + eps)
+    xhat = (x - x.mean()) / sigma
+    return gamma / sigma * (np.eye(m) - 1.0 / m - np.outer(xhat, xhat) / m)

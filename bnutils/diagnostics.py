@@ -1,5 +1,6 @@
 """Training diagnostics: per-layer activation statistics and saturation, gradient norms, update-to-weight
-ratios, and a small helper to run a grid of training runs. Taught in chapter 4.
+ratios, and smoothing of noisy curves. Taught in chapters 4 and 6. (Grids of training runs:
+:func:`bnutils.train.run_grid`.)
 
 Everything works on a :class:`bnutils.models.Sequential` through its ``keep_activations`` record and
 the layers' ``params`` / ``grads`` dicts. NumPy only; no plotting.
@@ -8,12 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import Dense, LeakyReLU, ReLU, Sigmoid, Tanh
-from .layer import BatchNorm
-from .train import train
+from .batchnorm import BatchNorm
+from .nn import Dense, LeakyReLU, ReLU, Sigmoid, Tanh
 
 __all__ = ["saturation_fraction", "dead_fraction", "activation_stats", "gradient_norms", "TrainingMonitor",
-           "run_grid", "final_val_acc", "largest_that_trains"]
+           "smooth"]
 
 
 def _saturated_mask(layer, a, tol):
@@ -156,51 +156,24 @@ class TrainingMonitor:
     bn_gamma_mean = property(lambda self: np.array(self._gamma).reshape(len(self._steps), len(self._bn)))
 
 
-def run_grid(build, settings, X, y, **train_kwargs):
-    """Train one network per setting and collect the histories.
+def smooth(values, window=20):
+    """Moving average of a curve (e.g. the per-step loss), for plotting.
 
     Args:
-        build: ``build(setting) -> (net, optimizer)``; a setting is any hashable value (for
-            example a tuple ``(lr, bn)``).
-        settings: the settings to run, in order.
-        X, y: training data; ``train_kwargs`` go to :func:`bnutils.train.train` (give
-            ``num_steps``, ``X_val``, ``y_val``, ``eval_every``, ``seed`` ...).
+        values: (T,) the curve; non-finite values (a diverged run) are kept as they are.
+        window: the number of points averaged (>= 1); shrinks at the start so nothing is dropped.
 
     Returns:
-        A dict ``{setting: History}`` in the order of ``settings``.
+        (T,) float64 array; entry t is the mean of ``values[max(0, t - window + 1) : t + 1]``.
     """
-    settings = list(settings)
-    if len(set(settings)) != len(settings):
-        raise ValueError(f"settings must be distinct, got {settings!r}")
-    out = {}
-    for s in settings:
-        net, opt = build(s)
-        out[s] = train(net, X, y, opt, **train_kwargs)
-    return out
-
-
-def final_val_acc(hist):
-    """The last validation accuracy of a History, or 0.0 if the run diverged or never evaluated."""
-    if hist["diverged"] or not hist["val_acc"]:
-        return 0.0
-    return float(hist["val_acc"][-1])
-
-
-def largest_that_trains(values, histories, min_acc):
-    """The largest value whose run did not diverge and ended with validation accuracy >= min_acc.
-
-    Args:
-        values: the swept values (for example learning rates), any order.
-        histories: one History per value, same order.
-        min_acc: the accuracy a run must reach to count as "trains".
-
-    Returns:
-        The largest such value, or None if no run qualifies.
-    """
-    values = list(values)
-    histories = list(histories)
-    if len(values) != len(histories):
-        raise ValueError(f"{len(values)} values but {len(histories)} histories")
-    ok = [v for v, h in zip(values, histories) if final_val_acc(h) >= min_acc]
-    return max(ok) if ok else None
-
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"values has shape {values.shape} but a 1-D curve (T,) is expected")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window must be a positive int, got {window!r}")
+    if values.size == 0:
+        return values.copy()
+    c = np.concatenate([[0.0], np.cumsum(values)])
+    t = np.arange(1, values.size + 1)
+    lo = np.maximum(t - int(window), 0)
+    return (c[t] - c[lo]) / (t - lo)

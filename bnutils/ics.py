@@ -14,14 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .models import Sequential, mlp
-
-try:  # the bnutils layout (bnutils.batchnorm, bnutils.nn); older checkouts: bnutils.layer, bnutils.layers
-    from .batchnorm import BatchNorm
-    from .nn import Dense, Layer
-except ImportError:  # pragma: no cover
-    from .layer import BatchNorm
-    from .layers import Dense, Layer
+from .batchnorm import BatchNorm
+from .models import Sequential, frozen_statistics, mlp
+from .nn import Dense, Layer
 
 __all__ = ["IIDNoise", "iid_noisy_bn_mlp", "gradient_ics"]
 
@@ -93,14 +88,8 @@ def iid_noisy_bn_mlp(sizes, mean_max=1.0, std_min=0.5, std_max=1.5, activation="
 
 def _grads(net, X, y):
     """Training-mode gradients of the mean loss on (X, y), moving statistics left untouched."""
-    saved = [(lay, lay.moving_mean.copy(), lay.moving_variance.copy())
-             for lay in net.layers if isinstance(lay, BatchNorm)]
-    try:
+    with frozen_statistics(net):
         net.loss_and_grads(X, y)
-    finally:
-        for lay, mm, mv in saved:
-            lay.moving_mean[...] = mm
-            lay.moving_variance[...] = mv
     return [layer.grads[name].astype(np.float64) for layer, name in net.parameters()]
 
 

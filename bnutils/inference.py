@@ -2,11 +2,11 @@
 
 - :func:`ema_update`, :func:`ema_trace`, :func:`effective_window`: the exponential moving average
   that frameworks keep during training, in the Keras or the PyTorch momentum convention.
-- :func:`bn_layers`, :func:`get_statistics`, :func:`set_statistics`: the inference statistics of a
-  :class:`bnutils.models.Sequential` network.
 - Two alternatives to the EMA: :func:`population_statistics` (the
   paper's Algorithm 2, mini-batch averages with the m / (m - 1) correction) and
   :func:`exact_statistics` (re-estimate every BN layer, in order, from one inference-mode pass).
+  Both return ``[(mean, var), ...]``: write it into a network with
+  :func:`bnutils.models.set_statistics` (read the current one with :func:`bnutils.models.get_statistics`).
 - :func:`fold_batchnorm` and :func:`fold_network`: fold an inference-mode BN layer into the
   preceding Dense or Conv2D layer.
 
@@ -18,12 +18,15 @@ import copy
 
 import numpy as np
 
-from .bn import _to_2d, batchnorm_forward
-from .layer import BatchNorm
+from ._validation import check_eps, check_momentum, to_2d
+from .batchnorm import BatchNorm, ema_inplace
+from .bn import batchnorm_forward
+from .models import Sequential, bn_layers
+from .nn import Conv2D, Dense
 
 __all__ = [
-    "ema_update", "ema_trace", "effective_window", "bn_layers", "get_statistics", "set_statistics",
-    "population_statistics", "exact_statistics", "fold_batchnorm", "fold_network",
+    "ema_update", "ema_trace", "effective_window", "population_statistics", "exact_statistics",
+    "fold_batchnorm", "fold_network",
 ]
 
 _CONVENTIONS = ("keras", "pytorch")
@@ -33,9 +36,7 @@ def _keep_weight(momentum, convention):
     """The weight of the *old* running value, whatever the convention."""
     if convention not in _CONVENTIONS:
         raise ValueError(f"convention must be 'keras' or 'pytorch', got {convention!r}")
-    momentum = float(momentum)
-    if not 0.0 <= momentum <= 1.0:
-        raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
+    momentum = check_momentum(momentum)
     return momentum if convention == "keras" else 1.0 - momentum
 
 
@@ -58,7 +59,9 @@ def ema_update(running, batch_stat, momentum, convention="keras"):
     batch_stat = np.asarray(batch_stat)
     if running.shape != batch_stat.shape:
         raise ValueError(f"running has shape {running.shape} but batch_stat has shape {batch_stat.shape}")
-    return keep * running + (1.0 - keep) * batch_stat
+    out = np.array(running, dtype=np.result_type(running, batch_stat, np.float32))
+    ema_inplace(out, batch_stat, keep)
+    return out
 
 
 def ema_trace(values, momentum, init=0.0, convention="keras", debias=False):
@@ -81,7 +84,7 @@ def ema_trace(values, momentum, init=0.0, convention="keras", debias=False):
     out = np.empty_like(values)
     run = np.broadcast_to(np.asarray(init, dtype=np.float64), values.shape[1:]).copy()
     for t in range(len(values)):
-        run = keep * run + (1.0 - keep) * values[t]
+        ema_inplace(run, values[t], keep)
         out[t] = run
     if debias:
         if keep >= 1.0:
@@ -100,34 +103,7 @@ def effective_window(momentum, convention="keras"):
     return 1.0 / (1.0 - keep)
 
 
-# --------------------------------------------------------------------------- a network's statistics
-def bn_layers(net):
-    """The :class:`BatchNorm` layers of a ``Sequential`` network, in order."""
-    return [layer for layer in net.layers if isinstance(layer, BatchNorm)]
-
-
-def get_statistics(net):
-    """Copies of every BN layer's (moving_mean, moving_variance), as a list of pairs."""
-    return [(layer.moving_mean.copy(), layer.moving_variance.copy()) for layer in bn_layers(net)]
-
-
-def set_statistics(net, stats):
-    """Write ``[(mean, var), ...]`` (one pair per BN layer, in order) into the network's BN layers."""
-    layers = bn_layers(net)
-    if len(stats) != len(layers):
-        raise ValueError(f"the network has {len(layers)} BN layers but {len(stats)} (mean, var) pairs were given")
-    for k, (layer, (mean, var)) in enumerate(zip(layers, stats)):
-        mean, var = np.asarray(mean), np.asarray(var)
-        if mean.shape != layer.moving_mean.shape or var.shape != layer.moving_variance.shape:
-            raise ValueError(f"BN layer {k} has {layer.num_features} features but mean has shape "
-                             f"{mean.shape} and var has shape {var.shape}")
-        if np.any(var < 0):
-            raise ValueError(f"BN layer {k}: var must be >= 0, got minimum {var.min()}")
-    for layer, (mean, var) in zip(layers, stats):
-        layer.moving_mean[...] = mean
-        layer.moving_variance[...] = var
-
-
+# --------------------------------------------------------------------------- estimating the statistics
 def population_statistics(net, X, batch_size=64, unbiased=True, seed=0, num_batches=None):
     """Inference statistics as in Ioffe and Szegedy's Algorithm 2, without changing the network.
 
@@ -213,7 +189,7 @@ def exact_statistics(net, X, batch_size=1000):
                 if layer is target:
                     break
                 x = layer.forward(x, training=False)
-            x2 = _to_2d(np.asarray(x, dtype=np.float64), target.axis % x.ndim)
+            x2 = to_2d(np.asarray(x, dtype=np.float64), target.axis % x.ndim)
             s1 += x2.sum(axis=0)
             s2 += (x2 * x2).sum(axis=0)
             count += x2.shape[0]
@@ -252,8 +228,9 @@ def fold_batchnorm(W, b, gamma, beta, mean, var, eps):
         if np.shape(p) != (d,):
             raise ValueError(f"W has shape {W.shape} with {d} output features, but {name} has shape "
                              f"{np.shape(p)}; expected ({d},)")
-    if np.any(np.asarray(var) < 0) or not eps >= 0:
-        raise ValueError("var must be >= 0 and eps >= 0")
+    eps = check_eps(eps)
+    if np.any(np.asarray(var) < 0):
+        raise ValueError(f"var must be >= 0, got minimum {np.min(var)}")
     a = np.asarray(gamma) / np.sqrt(np.asarray(var) + eps)
     W_new = (W * a).astype(W.dtype, copy=False)
     b_new = ((b - np.asarray(mean)) * a + np.asarray(beta)).astype(W.dtype, copy=False)
@@ -267,9 +244,6 @@ def fold_network(net):
     Returns:
         a new ``Sequential``; ``net`` is unchanged.
     """
-    from .layers import Conv2D, Dense
-    from .models import Sequential
-
     layers = [copy.deepcopy(layer) for layer in net.layers]
     out = []
     for layer in layers:

@@ -2,20 +2,37 @@
 
 Every layer has ``forward(x, training)`` and ``backward(dy) -> dx``; parameters and gradients are
 in the dicts ``params`` and ``grads``. Images are NHWC (feature axis last), as in Keras.
-Taught in chapter 4 (dense networks) and chapter 6 (convolutional networks).
+Batch norm lives in :mod:`bnutils.batchnorm` (it builds on :class:`Layer`). Taught in chapter 4
+(dense networks) and chapter 6 (convolutional networks).
 """
 from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .layer import BatchNorm, Layer
-
 __all__ = [
-    "Layer", "BatchNorm", "Dense", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "ELU", "Flatten",
+    "Layer", "Dense", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "ELU", "Flatten",
     "Dropout", "Conv2D", "MaxPool2D", "GlobalAvgPool2D", "softmax", "softmax_cross_entropy",
     "init_weights", "ACTIVATIONS",
 ]
+
+
+class Layer:
+    """Base class: ``forward(x, training)``, ``backward(dy)``; parameters and their gradients
+    live in the dicts ``params`` and ``grads`` under the same names, updated in place by optimizers."""
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+
+    def forward(self, x, training=False):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def backward(self, dy):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __call__(self, x, training=False):
+        return self.forward(x, training=training)
 
 
 def init_weights(fan_in, fan_out, shape, init, rng, dtype=np.float32):

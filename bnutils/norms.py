@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .bn import _check_float, batchnorm_backward, batchnorm_forward, batchnorm_inference
-from .layer import Layer, ema_inplace
+from ._validation import check_eps, check_float
+from .batchnorm import ema_inplace
+from .bn import batchnorm_backward, batchnorm_forward, batchnorm_inference
+from .nn import Layer
 
 __all__ = [
     "group_norm", "group_norm_backward", "layer_norm", "layer_norm_backward", "instance_norm",
@@ -40,7 +42,7 @@ class GNCache:
 
 
 def _check_gn(x, gamma, beta, groups, eps):
-    x = _check_float("x", x)
+    x = check_float("x", x)
     if x.ndim < 2:
         raise ValueError(f"x has shape {x.shape} but (N, D) or (N, H, W, C) is expected")
     c = x.shape[-1]
@@ -50,13 +52,12 @@ def _check_gn(x, gamma, beta, groups, eps):
         raise ValueError(f"x has {c} channels (last axis of shape {x.shape}), which {groups} groups do not divide")
     out = []
     for name, p in (("gamma", gamma), ("beta", beta)):
-        p = _check_float(name, p)
+        p = check_float(name, p)
         if p.shape != (c,):
             raise ValueError(f"x has shape {x.shape} with {c} channels on the last axis, "
                              f"but {name} has shape {p.shape}; expected ({c},)")
         out.append(p.astype(x.dtype, copy=False))
-    if not np.isfinite(eps) or eps < 0:
-        raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
+    check_eps(eps)
     return x, out[0], out[1]
 
 
@@ -107,7 +108,7 @@ def group_norm_backward(dy, cache):
     Returns:
         (dx, dgamma, dbeta): dx shaped like x, dgamma and dbeta (C,).
     """
-    dy = _check_float("dy", dy)
+    dy = check_float("dy", dy)
     if dy.shape != cache.shape:
         raise ValueError(f"dy has shape {dy.shape} but the forward input had shape {cache.shape}")
     c = cache.shape[-1]
@@ -147,7 +148,7 @@ def instance_norm(x, gamma, beta, eps=1e-5):
     Returns:
         (y, cache) as :func:`group_norm` with C groups. Taught in chapter 9.
     """
-    x = _check_float("x", x)
+    x = check_float("x", x)
     if x.ndim != 4:
         raise ValueError(f"x has shape {x.shape} but instance norm needs images (N, H, W, C)")
     return group_norm(x, gamma, beta, x.shape[-1], eps)
@@ -184,7 +185,7 @@ def batch_renorm_forward(x, gamma, beta, moving_mean, moving_var, rmax=3.0, dmax
         raise ValueError(f"rmax must be >= 1, got {rmax!r}")
     if not dmax >= 0.0:
         raise ValueError(f"dmax must be >= 0, got {dmax!r}")
-    x = _check_float("x", x)
+    x = check_float("x", x)
     c = x.shape[axis] if x.ndim >= 2 else None
     for name, p in (("moving_mean", moving_mean), ("moving_var", moving_var)):
         p = np.asarray(p)
@@ -197,8 +198,8 @@ def batch_renorm_forward(x, gamma, beta, moving_mean, moving_var, rmax=3.0, dmax
     sigma = np.sqrt(np.asarray(moving_var, dtype=x.dtype) + x.dtype.type(eps))
     r = np.clip(sigma_b / sigma, 1.0 / rmax, rmax).astype(x.dtype)
     d = np.clip((bn_cache.mu - np.asarray(moving_mean, dtype=x.dtype)) / sigma, -dmax, dmax).astype(x.dtype)
-    gamma = _check_float("gamma", gamma).astype(x.dtype, copy=False)
-    beta = _check_float("beta", beta).astype(x.dtype, copy=False)
+    gamma = check_float("gamma", gamma).astype(x.dtype, copy=False)
+    beta = check_float("beta", beta).astype(x.dtype, copy=False)
     shape = [1] * x.ndim
     shape[axis] = c
     yhat = xhat * r.reshape(shape) + d.reshape(shape)

@@ -1,5 +1,7 @@
-"""Probes for *why* batch norm works: noisy batch norm, smoothness along the gradient, the Jacobian of
-a batch, gradient accumulation, and the noise of batch statistics. Taught in chapter 7.
+"""Probes for *why* batch norm works: noisy batch norm, ghost batch norm networks, smoothness along the
+gradient, gradient accumulation, and the noise of batch statistics. Taught in chapter 7. (The Jacobian
+of a batch is :func:`bnutils.bn.bn_jacobian`; :class:`bnutils.batchnorm.GhostBatchNorm` is a layer;
+saving and restoring a network is in :mod:`bnutils.models`.)
 
 Every function takes a :class:`bnutils.models.Sequential` (or arrays) and leaves the network as it
 found it: parameters, and the moving statistics of its batch-norm layers, are restored. This module
@@ -7,19 +9,15 @@ imports only NumPy.
 """
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
-from .bn import batchnorm_backward, batchnorm_forward
-from .layer import BatchNorm, Layer
-from .layers import softmax_cross_entropy
-from .models import Sequential, mlp
+from .batchnorm import BatchNorm, GhostBatchNorm
+from .models import Sequential, frozen_statistics, get_params, mlp, set_params
+from .nn import Layer
 
 __all__ = [
-    "NoisyShift", "noisy_bn_mlp", "GhostBatchNorm", "ghost_bn_mlp", "frozen_statistics", "layer_output", "get_params", "set_params",
-    "flat_grad", "gradient_direction_probe", "accumulated_gradient", "bn_jacobian",
-    "batch_statistics_noise",
+    "NoisyShift", "noisy_bn_mlp", "ghost_bn_mlp", "flat_grad", "gradient_direction_probe",
+    "accumulated_gradient", "batch_statistics_noise",
 ]
 
 
@@ -86,107 +84,12 @@ def noisy_bn_mlp(sizes, shift_max=1.0, scale_max=2.0, activation="relu", seed=0,
     return Sequential(layers)
 
 
-class GhostBatchNorm(BatchNorm):
-    """Batch norm whose training-mode statistics come from "ghost" batches of ``ghost_size`` examples.
-
-    A training batch of N examples (N a multiple of ``ghost_size``) is split into consecutive groups,
-    and each group is normalized with its own mean and variance (Hoffer et al. 2017). The optimizer
-    still sees the gradient of the whole batch, so the noise of the BN statistics can be changed
-    without changing the noise of the gradient. Inference is as in :class:`BatchNorm`; the moving
-    statistics are updated with the average of the groups' statistics. Feature axis last, (N, D).
-    """
-
-    def __init__(self, num_features, ghost_size, momentum=0.99, epsilon=1e-3):
-        super().__init__(num_features, momentum=momentum, epsilon=epsilon, axis=-1)
-        if not isinstance(ghost_size, (int, np.integer)) or ghost_size < 2:
-            raise ValueError(f"ghost_size must be an int >= 2, got {ghost_size!r}")
-        self.ghost_size = int(ghost_size)
-
-    def forward(self, x, training=False):
-        if not training:
-            return super().forward(x, training=False)
-        x = self._check_x(x)
-        if x.ndim != 2 or len(x) % self.ghost_size:
-            raise ValueError(f"x has shape {x.shape} but (N, {self.num_features}) with N a multiple of "
-                             f"ghost_size={self.ghost_size} is expected")
-        gamma, beta = self.params["gamma"], self.params["beta"]
-        ys, caches = [], []
-        for i in range(0, len(x), self.ghost_size):
-            yi, ci = batchnorm_forward(x[i:i + self.ghost_size], gamma, beta, eps=self.epsilon)
-            ys.append(yi)
-            caches.append(ci)
-        mu = np.mean([c.mu for c in caches], axis=0)
-        var = np.mean([c.var for c in caches], axis=0)
-        self.moving_mean *= self.momentum
-        self.moving_mean += (1.0 - self.momentum) * mu.astype(self.moving_mean.dtype)
-        self.moving_variance *= self.momentum
-        self.moving_variance += (1.0 - self.momentum) * var.astype(self.moving_variance.dtype)
-        self._cache = caches
-        return np.concatenate(ys)
-
-    def backward(self, dy):
-        if self._cache is None:
-            raise RuntimeError("backward needs a preceding forward(x, training=True)")
-        k = self.ghost_size
-        parts = [batchnorm_backward(dy[j * k:(j + 1) * k], c) for j, c in enumerate(self._cache)]
-        self.grads["gamma"] = np.sum([p[1] for p in parts], axis=0)
-        self.grads["beta"] = np.sum([p[2] for p in parts], axis=0)
-        return np.concatenate([p[0] for p in parts])
-
-    def __repr__(self):
-        return f"GhostBatchNorm({self.num_features}, ghost_size={self.ghost_size})"
-
-
 def ghost_bn_mlp(sizes, ghost_size, activation="relu", seed=0, **kwargs):
     """``mlp(sizes, bn="before")`` with every batch-norm layer replaced by a :class:`GhostBatchNorm`
     (same initial parameters). Returns a :class:`Sequential`."""
-    base = mlp(sizes, activation=activation, bn="before", seed=seed, **kwargs)
-    layers = [GhostBatchNorm(lay.num_features, ghost_size, lay.momentum, lay.epsilon)
-              if isinstance(lay, BatchNorm) else lay for lay in base.layers]
-    return Sequential(layers)
-
-
-@contextlib.contextmanager
-def frozen_statistics(net):
-    """Context manager: the moving statistics of every BatchNorm layer of ``net`` are restored on exit,
-    so training-mode forward passes made for measurement leave no trace."""
-    saved = [(lay, lay.moving_mean.copy(), lay.moving_variance.copy())
-             for lay in net.layers if isinstance(lay, BatchNorm)]
-    try:
-        yield net
-    finally:
-        for lay, mm, mv in saved:
-            lay.moving_mean[...] = mm
-            lay.moving_variance[...] = mv
-
-
-def layer_output(net, X, index, training=True):
-    """The output of ``net.layers[index]`` for input X (training mode: batch statistics), without
-    changing the moving statistics. Returns an array, e.g. (N, D) for a hidden layer."""
-    if not -len(net.layers) <= index < len(net.layers):
-        raise IndexError(f"index {index} is out of range for a network of {len(net.layers)} layers")
-    index %= len(net.layers)
-    with frozen_statistics(net):
-        x = X
-        for layer in net.layers[:index + 1]:
-            x = layer.forward(x, training=training)
-    return x
-
-
-def get_params(net):
-    """Copies of every parameter of ``net``, in ``net.parameters()`` order (a list of arrays)."""
-    return [layer.params[name].copy() for layer, name in net.parameters()]
-
-
-def set_params(net, values):
-    """Write ``values`` (as returned by :func:`get_params`) back into ``net`` in place."""
-    pairs = net.parameters()
-    if len(values) != len(pairs):
-        raise ValueError(f"got {len(values)} arrays but the network has {len(pairs)} parameters")
-    for (layer, name), v in zip(pairs, values):
-        if layer.params[name].shape != np.shape(v):
-            raise ValueError(f"{name} has shape {layer.params[name].shape} but the value has shape {np.shape(v)}")
-        layer.params[name][...] = v
+    momentum, epsilon = kwargs.pop("bn_momentum", 0.99), kwargs.pop("bn_epsilon", 1e-3)
+    return mlp(sizes, activation=activation, bn="before", seed=seed,
+               norm_layer=lambda d: GhostBatchNorm(d, ghost_size, momentum, epsilon), **kwargs)
 
 
 def _loss_grads(net, X, y):
@@ -250,31 +153,6 @@ def accumulated_gradient(net, X, y, num_micro):
     for i in range(num_micro):
         total = total + flat_grad(net, X[i * k:(i + 1) * k], y[i * k:(i + 1) * k])[1]
     return total / num_micro
-
-
-def bn_jacobian(x, gamma=1.0, eps=1e-5):
-    """The Jacobian of training-mode batch norm for one feature over a batch.
-
-    For y_i = gamma * (x_i - mu) / sqrt(var + eps) + beta::
-
-        dy_i / dx_k = gamma / sigma * (delta_ik - 1/m - xhat_i * xhat_k / m)
-
-    Args:
-        x: (m,) the values of one feature in a batch.
-        gamma: the scale.
-        eps: added to the biased variance.
-
-    Returns:
-        (m, m) array J with J[i, k] = dy_i / dx_k. Off the diagonal it is not zero: each output depends
-        on every example of the batch.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 1 or x.size < 2:
-        raise ValueError(f"x has shape {x.shape} but a 1-D batch of at least 2 values is expected")
-    m = x.size
-    sigma = np.sqrt(x.var() + eps)
-    xhat = (x - x.mean()) / sigma
-    return gamma / sigma * (np.eye(m) - 1.0 / m - np.outer(xhat, xhat) / m)
 
 
 def batch_statistics_noise(x, batch_sizes, num_batches, rng):

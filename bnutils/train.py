@@ -1,19 +1,20 @@
-"""The mini-batch training loop and evaluation (chapter 4).
+"""The mini-batch training loop and evaluation, and grids of training runs (chapter 4).
 
-``train`` returns a :class:`History`. In a live Jupyter kernel, runs longer than a couple of seconds
-show a one-line progress bar that is replaced by a summary when they finish; in scripts, tests and
-the website build (``BNUTILS_STATIC=1``) nothing is printed.
+``train`` returns a :class:`History`. In a live Jupyter or Colab kernel (and in a terminal), runs longer
+than a couple of seconds show a tqdm progress bar (if tqdm is installed); in tests, logs and the website
+build (``BNUTILS_STATIC=1``) nothing is printed.
 """
 from __future__ import annotations
 
-import os
+import sys
 import time
 
 import numpy as np
 
-from .layers import softmax_cross_entropy
+from ._runtime import live_kernel, static_build
+from .nn import softmax_cross_entropy
 
-__all__ = ["train", "evaluate", "History"]
+__all__ = ["train", "evaluate", "History", "run_grid", "final_val_acc", "largest_that_trains"]
 
 
 class History(dict):
@@ -48,50 +49,23 @@ def evaluate(net, X, y, batch_size=1000):
     return losses / len(X), correct / len(X)
 
 
-class _Progress:
-    """One-line progress display in a live IPython kernel; silent elsewhere."""
-
-    def __init__(self, total, enabled):
-        self.total, self.handle, self.t0 = total, None, time.perf_counter()
-        self.enabled = enabled
-        self.last = self.t0
-
-    def update(self, step, loss):
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now - self.t0 < 2.0 or now - self.last < 0.25:
-            return
-        self.last = now
-        n = 30
-        done = int(n * step / self.total)
-        text = f"[{'#' * done}{'.' * (n - done)}] step {step}/{self.total}  loss {loss:.3f}  {now - self.t0:.1f} s"
-        self._show(text)
-
-    def _show(self, text):
-        from IPython.display import display
-
-        if self.handle is None:
-            self.handle = display({"text/plain": text}, raw=True, display_id=True)
-        else:
-            self.handle.update({"text/plain": text}, raw=True)
-
-    def close(self, summary):
-        if self.enabled and self.handle is not None:
-            self.handle.update({"text/plain": summary}, raw=True)
-
-
-def _progress_enabled(progress):
-    if progress in (True, False):
-        return progress
-    if os.environ.get("BNUTILS_STATIC", "") not in ("", "0"):
-        return False
+def _progress_bar(total, progress):
+    """A tqdm bar (a widget in Jupyter and Colab, text in a terminal), or None: with ``progress=False``,
+    in the website build (it must not write to stderr), when ``"auto"`` runs outside a live kernel and
+    a terminal, or when tqdm is not installed (bnutils itself needs only NumPy)."""
+    if progress not in (True, False, "auto"):
+        raise ValueError(f"progress must be True, False or 'auto', got {progress!r}")
+    if progress is False or static_build():
+        return None
+    if progress == "auto" and not (live_kernel() or sys.stderr.isatty()):
+        return None
     try:
-        from IPython import get_ipython
+        from tqdm.auto import tqdm
     except ImportError:
-        return False
-    ip = get_ipython()
-    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+        return None
+    # delay: runs shorter than 2 s never show a bar
+    return tqdm(total=total, unit="step", delay=0.0 if progress is True else 2.0, leave=True,
+                mininterval=0.25)
 
 
 def train(net, X, y, optimizer, num_epochs=None, num_steps=None, batch_size=64, X_val=None, y_val=None,
@@ -107,7 +81,7 @@ def train(net, X, y, optimizer, num_epochs=None, num_steps=None, batch_size=64, 
         X_val, y_val: evaluated in inference mode every ``eval_every`` steps (default once per epoch).
         seed: seeds the shuffling.
         eval_train_size: training accuracy is measured on this many training examples.
-        progress: "auto" (a progress line in a live kernel for runs over 2 s), True or False.
+        progress: "auto" (a tqdm bar in a live kernel or a terminal for runs over 2 s), True or False.
         callback: called as ``callback(step, net, loss)`` after each update (for diagnostics).
 
     Returns:
@@ -125,7 +99,7 @@ def train(net, X, y, optimizer, num_epochs=None, num_steps=None, batch_size=64, 
     eval_every = eval_every or steps_per_epoch
     rng = np.random.default_rng(seed)
     hist = History(step=[], loss=[], eval_step=[], train_acc=[], val_acc=[], val_loss=[], diverged=False)
-    bar = _Progress(total, _progress_enabled(progress))
+    bar = _progress_bar(total, progress)
     t0 = time.perf_counter()
     Xtr_eval, ytr_eval = X[:eval_train_size], y[:eval_train_size]
 
@@ -156,7 +130,9 @@ def train(net, X, y, optimizer, num_epochs=None, num_steps=None, batch_size=64, 
                 optimizer.step(net)
                 if callback is not None:
                     callback(step, net, loss)
-                bar.update(step, loss)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
                 if step % eval_every == 0 or step == total:
                     record(step)
                 if step >= total:
@@ -165,8 +141,57 @@ def train(net, X, y, optimizer, num_epochs=None, num_steps=None, batch_size=64, 
                 break
     hist["steps_run"] = step
     hist["seconds"] = time.perf_counter() - t0
-    summary = f"{step} steps in {hist['seconds']:.1f} s" + (" (diverged)" if hist["diverged"] else "")
-    if hist["val_acc"]:
-        summary += f", validation accuracy {hist['val_acc'][-1]:.3f}"
-    bar.close(summary)
+    if bar is not None:
+        if hist["val_acc"]:
+            bar.set_postfix(val_acc=f"{hist['val_acc'][-1]:.3f}", diverged=hist["diverged"])
+        bar.close()
     return hist
+
+
+def run_grid(build, settings, X, y, **train_kwargs):
+    """Train one network per setting and collect the histories.
+
+    Args:
+        build: ``build(setting) -> (net, optimizer)``; a setting is any hashable value (for
+            example a tuple ``(lr, bn)``).
+        settings: the settings to run, in order.
+        X, y: training data; ``train_kwargs`` go to :func:`bnutils.train.train` (give
+            ``num_steps``, ``X_val``, ``y_val``, ``eval_every``, ``seed`` ...).
+
+    Returns:
+        A dict ``{setting: History}`` in the order of ``settings``.
+    """
+    settings = list(settings)
+    if len(set(settings)) != len(settings):
+        raise ValueError(f"settings must be distinct, got {settings!r}")
+    out = {}
+    for s in settings:
+        net, opt = build(s)
+        out[s] = train(net, X, y, opt, **train_kwargs)
+    return out
+
+
+def final_val_acc(hist):
+    """The last validation accuracy of a History, or 0.0 if the run diverged or never evaluated."""
+    if hist["diverged"] or not hist["val_acc"]:
+        return 0.0
+    return float(hist["val_acc"][-1])
+
+
+def largest_that_trains(values, histories, min_acc):
+    """The largest value whose run did not diverge and ended with validation accuracy >= min_acc.
+
+    Args:
+        values: the swept values (for example learning rates), any order.
+        histories: one History per value, same order.
+        min_acc: the accuracy a run must reach to count as "trains".
+
+    Returns:
+        The largest such value, or None if no run qualifies.
+    """
+    values = list(values)
+    histories = list(histories)
+    if len(values) != len(histories):
+        raise ValueError(f"{len(values)} values but {len(histories)} histories")
+    ok = [v for v, h in zip(values, histories) if final_val_acc(h) >= min_acc]
+    return max(ok) if ok else None

@@ -10,7 +10,7 @@ import pytest
 
 from bnutils import BatchNorm, batchnorm_backward, batchnorm_forward, numerical_gradient, rel_error
 from bnutils.checkers.conv import check_spatial_batchnorm_forward
-from bnutils.layers import Conv2D, MaxPool2D
+from bnutils.nn import Conv2D, MaxPool2D
 
 
 # --------------------------------------------------------------------------- Conv2D

@@ -3,12 +3,11 @@ import numpy as np
 import pytest
 
 from bnutils.checkers.training import check_sgd_train_step
-from bnutils.diagnostics import (TrainingMonitor, activation_stats, dead_fraction, final_val_acc,
-                                 gradient_norms, largest_that_trains, run_grid, saturation_fraction)
-from bnutils.layers import Dense, ReLU, Sigmoid, Tanh, softmax_cross_entropy
+from bnutils.diagnostics import TrainingMonitor, activation_stats, dead_fraction, gradient_norms, saturation_fraction
+from bnutils.nn import Dense, ReLU, Sigmoid, Tanh, softmax_cross_entropy
 from bnutils.models import mlp
 from bnutils.optim import SGD
-from bnutils.train import History
+from bnutils.train import History, final_val_acc, largest_that_trains, run_grid
 
 
 def _data(n=64, d=12, k=3, seed=0):

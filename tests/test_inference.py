@@ -5,8 +5,8 @@ import pytest
 from bnutils import BatchNorm, batchnorm_inference
 from bnutils import inference as inf
 from bnutils.checkers.inference import check_fold_batchnorm, check_running_update
-from bnutils.layers import Conv2D, Dense
-from bnutils.models import Sequential, mlp, small_cnn
+from bnutils.nn import Conv2D, Dense
+from bnutils.models import Sequential, bn_layers, get_statistics, mlp, set_statistics, small_cnn
 
 
 def test_ema_update_conventions_agree():
@@ -56,7 +56,7 @@ def test_ema_trace_debias_and_properties():
 def _bn_net(seed=0):
     net = mlp([6, 5, 4, 3], bn="before", seed=seed)
     rng = np.random.default_rng(seed)
-    for layer in inf.bn_layers(net):
+    for layer in bn_layers(net):
         layer.gamma = rng.normal(1, 0.3, layer.num_features).astype(np.float32)
         layer.beta = rng.normal(0, 0.5, layer.num_features).astype(np.float32)
     return net
@@ -66,7 +66,7 @@ def test_population_statistics_single_layer_is_algorithm_2():
     rng = np.random.default_rng(2)
     X = rng.normal(1.0, 2.0, (64, 4)).astype(np.float32)
     net = Sequential([BatchNorm(4)])
-    before = inf.get_statistics(net)
+    before = get_statistics(net)
     stats = inf.population_statistics(net, X, batch_size=16, seed=3)
     order = np.random.default_rng(3).permutation(64)
     bs = X[order].reshape(4, 16, 4)
@@ -74,7 +74,7 @@ def test_population_statistics_single_layer_is_algorithm_2():
     np.testing.assert_allclose(stats[0][1], bs.var(1).mean(0) * 16 / 15, rtol=1e-5)
     biased = inf.population_statistics(net, X, batch_size=16, seed=3, unbiased=False)
     np.testing.assert_allclose(biased[0][1], bs.var(1).mean(0), rtol=1e-5)
-    for (m0, v0), (m1, v1) in zip(before, inf.get_statistics(net)):   # the network is unchanged
+    for (m0, v0), (m1, v1) in zip(before, get_statistics(net)):   # the network is unchanged
         assert np.array_equal(m0, m1) and np.array_equal(v0, v1)
 
 
@@ -83,7 +83,7 @@ def test_exact_statistics_normalizes_every_layer():
     X = rng.normal(0.5, 1.0, (300, 6)).astype(np.float32)
     net = _bn_net()
     stats = inf.exact_statistics(net, X)
-    inf.set_statistics(net, stats)
+    set_statistics(net, stats)
     x = X
     for layer in net.layers:            # with these statistics, each BN layer's input is standardized
         if isinstance(layer, BatchNorm):
@@ -94,16 +94,16 @@ def test_exact_statistics_normalizes_every_layer():
 
 def test_set_statistics_validates_and_changes_nothing_on_error():
     net = _bn_net()
-    before = inf.get_statistics(net)
+    before = get_statistics(net)
     with pytest.raises(ValueError, match="BN layers"):
-        inf.set_statistics(net, before[:1])
+        set_statistics(net, before[:1])
     bad = [before[0], (np.zeros(4), -np.ones(4))]
     with pytest.raises(ValueError, match="var"):
-        inf.set_statistics(net, bad)
+        set_statistics(net, bad)
     bad = [(np.zeros(5) + 7, np.ones(5) * 7), (np.zeros(3), np.ones(3))]
     with pytest.raises(ValueError, match="features"):
-        inf.set_statistics(net, bad)
-    for (m0, v0), (m1, v1) in zip(before, inf.get_statistics(net)):
+        set_statistics(net, bad)
+    for (m0, v0), (m1, v1) in zip(before, get_statistics(net)):
         assert np.array_equal(m0, m1) and np.array_equal(v0, v1)
 
 
@@ -132,20 +132,20 @@ def test_fold_network_mlp_and_cnn():
     rng = np.random.default_rng(6)
     net = _bn_net()
     X = rng.normal(size=(50, 6)).astype(np.float32)
-    inf.set_statistics(net, inf.exact_statistics(net, X))
+    set_statistics(net, inf.exact_statistics(net, X))
     folded = inf.fold_network(net)
-    assert not inf.bn_layers(folded) and len(inf.bn_layers(net)) == 2
+    assert not bn_layers(folded) and len(bn_layers(net)) == 2
     assert np.abs(folded.forward(X) - net.forward(X)).max() < 1e-4
     cnn = small_cnn(channels=(4,), bn=True, seed=1, size=8)
     Xi = rng.uniform(size=(10, 8, 8)).astype(np.float32)
-    inf.set_statistics(cnn, inf.exact_statistics(cnn, Xi))
+    set_statistics(cnn, inf.exact_statistics(cnn, Xi))
     folded = inf.fold_network(cnn)
     assert any(isinstance(layer, Conv2D) and layer.use_bias for layer in folded.layers)
     assert np.abs(folded.forward(Xi) - cnn.forward(Xi)).max() < 1e-4
     # a Dense with its own bias, followed by BN
     net2 = Sequential([Dense(6, 3, use_bias=True, rng=0), BatchNorm(3)])
     net2.layers[0].params["b"][:] = [1.0, -2.0, 0.5]
-    inf.set_statistics(net2, [(np.array([0.3, -1, 2], np.float32), np.array([2, 0.5, 1], np.float32))])
+    set_statistics(net2, [(np.array([0.3, -1, 2], np.float32), np.array([2, 0.5, 1], np.float32))])
     assert np.abs(inf.fold_network(net2).forward(X) - net2.forward(X)).max() < 1e-5
 
 

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from bnutils import numerical_gradient, rel_error
-from bnutils.layers import (ELU, BatchNorm, Conv2D, Dense, Dropout, LeakyReLU, MaxPool2D, ReLU, Sigmoid, Tanh,
-                            softmax, softmax_cross_entropy)
+from bnutils.batchnorm import BatchNorm
+from bnutils.nn import (ELU, Conv2D, Dense, Dropout, LeakyReLU, MaxPool2D, ReLU, Sigmoid, Tanh, softmax,
+                        softmax_cross_entropy)
 from bnutils.models import mlp, small_cnn
 
 

@@ -1,11 +1,15 @@
-"""Tests for bnutils.experiments and bnutils.checkers.why (chapter 7)."""
+"""Tests for bnutils.probes, GhostBatchNorm, bn_jacobian, the state helpers of bnutils.models and
+bnutils.checkers.why (chapter 7)."""
 import numpy as np
 import pytest
 
 from bnutils import batchnorm_forward, numerical_gradient, rel_error
-from bnutils import experiments as ex
+from bnutils import probes as ex
+from bnutils.batchnorm import GhostBatchNorm
+from bnutils.bn import bn_jacobian
+from bnutils.models import get_params, layer_output, set_params
 from bnutils.checkers.why import check_bn_jacobian
-from bnutils.layer import BatchNorm
+from bnutils.batchnorm import BatchNorm
 from bnutils.models import mlp
 
 
@@ -23,20 +27,20 @@ def test_bn_jacobian_matches_numerical():
         dy[i] = 1.0
         J[i] = numerical_gradient(lambda v: batchnorm_forward(v, np.array([1.3]), np.array([0.2]), eps=1e-5)[0],
                                   x.copy(), dy, h=1e-6)[:, 0]
-    err = rel_error(J, ex.bn_jacobian(x[:, 0], 1.3, 1e-5))
+    err = rel_error(J, bn_jacobian(x[:, 0], 1.3, 1e-5))
     print(f"relative error {err:.1e}")
     assert err < 1e-7
     # each row sums to zero: shifting every input by the same amount changes nothing
-    assert np.allclose(ex.bn_jacobian(x[:, 0], 1.3).sum(axis=1), 0, atol=1e-10)
+    assert np.allclose(bn_jacobian(x[:, 0], 1.3).sum(axis=1), 0, atol=1e-10)
 
 
 def test_bn_jacobian_rejects_bad_input():
     with pytest.raises(ValueError, match="1-D batch"):
-        ex.bn_jacobian(np.ones((3, 2)))
+        bn_jacobian(np.ones((3, 2)))
 
 
 def test_check_bn_jacobian_passes_reference_and_diagnoses_naive():
-    assert check_bn_jacobian(ex.bn_jacobian)
+    assert check_bn_jacobian(bn_jacobian)
     res = check_bn_jacobian(lambda x, g, eps: g / np.sqrt(x.var() + eps) * np.eye(x.size))
     assert not res
     assert any("constants" in line for line in res.lines)
@@ -64,7 +68,7 @@ def test_noisy_bn_mlp_structure():
 
 def test_ghost_bn_equals_bn_when_ghost_is_whole_batch_and_differs_otherwise():
     X, _ = _data()
-    bn, gbn, g16 = BatchNorm(12), ex.GhostBatchNorm(12, 64), ex.GhostBatchNorm(12, 16)
+    bn, gbn, g16 = BatchNorm(12), GhostBatchNorm(12, 64), GhostBatchNorm(12, 16)
     y, yg, y16 = bn.forward(X, True), gbn.forward(X, True), g16.forward(X, True)
     assert np.allclose(y, yg, atol=1e-6) and not np.allclose(y, y16, atol=1e-3)
     dy = np.random.default_rng(2).normal(size=X.shape).astype(np.float32)
@@ -78,13 +82,13 @@ def test_ghost_bn_equals_bn_when_ghost_is_whole_batch_and_differs_otherwise():
 
 def test_ghost_bn_gradient_is_correct():
     X, _ = _data(32)
-    layer = ex.GhostBatchNorm(12, 8)
+    layer = GhostBatchNorm(12, 8)
     layer.gamma = np.linspace(0.5, 1.5, 12).astype(np.float32)
     Xd = X.astype(np.float64)
     dy = np.random.default_rng(3).normal(size=X.shape)
     layer.forward(Xd.astype(np.float32), True)
     dx = layer.backward(dy.astype(np.float32))
-    num = numerical_gradient(lambda v: ex.GhostBatchNorm(12, 8).forward(v, True) * layer.gamma.astype(np.float64),
+    num = numerical_gradient(lambda v: GhostBatchNorm(12, 8).forward(v, True) * layer.gamma.astype(np.float64),
                              Xd.copy(), dy, h=1e-5)
     err = rel_error(dx, num)
     print(f"relative error {err:.1e}")
@@ -96,20 +100,20 @@ def test_layer_output_leaves_moving_statistics_alone():
     net = mlp([12, 8, 3], bn="before", seed=0)
     bn = net.layers[2]
     before = bn.moving_mean.copy()
-    out = ex.layer_output(net, X, 2)
+    out = layer_output(net, X, 2)
     assert out.shape == (64, 8)
     assert np.allclose(out.mean(axis=0), 0, atol=1e-5)   # batch statistics were used
     assert np.array_equal(bn.moving_mean, before)
     with pytest.raises(IndexError):
-        ex.layer_output(net, X, 10)
+        layer_output(net, X, 10)
 
 
 def test_gradient_direction_probe_restores_and_is_consistent():
     X, y = _data()
     net = mlp([12, 16, 3], seed=1)
-    w0 = ex.get_params(net)
+    w0 = get_params(net)
     out = ex.gradient_direction_probe(net, X, y, [1e-4, 0.5])
-    assert all(np.array_equal(a, b) for a, b in zip(w0, ex.get_params(net)))
+    assert all(np.array_equal(a, b) for a, b in zip(w0, get_params(net)))
     # a tiny step along -g lowers the loss by about eta * ||g||^2
     drop = out["loss0"] - out["losses"][0]
     print(f"drop {drop:.3e}, predicted {1e-4 * out['grad_norm'] ** 2:.3e}")
@@ -142,4 +146,4 @@ def test_batch_statistics_noise_follows_inverse_sqrt():
 def test_set_params_checks_shapes():
     net = mlp([12, 4, 3], seed=0)
     with pytest.raises(ValueError):
-        ex.set_params(net, [np.zeros(1)])
+        set_params(net, [np.zeros(1)])

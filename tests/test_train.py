@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from bnutils.data import load_mnist5k
-from bnutils.layers import Dense
+from bnutils.nn import Dense
 from bnutils.models import Sequential, mlp
 from bnutils.optim import SGD, Adam, Momentum
 from bnutils.train import evaluate, train

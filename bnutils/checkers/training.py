@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layer import BatchNorm
-from ..layers import Dense, ReLU, softmax_cross_entropy
+from ..batchnorm import BatchNorm
+from ..nn import Dense, ReLU, softmax_cross_entropy
 from ..models import Sequential
 from ._core import check_function
 

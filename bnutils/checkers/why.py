@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..experiments import bn_jacobian
+from ..bn import bn_jacobian
 from ._core import check_function
 
 __all__ = ["check_bn_jacobian"]
