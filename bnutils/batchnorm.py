@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_finite_batch, check_float, normalize_axis
+from ._validation import (check_eps, check_finite_batch, check_float, check_momentum, check_positive_int,
+                          normalize_axis)
 from .bn import batchnorm_backward, batchnorm_forward, batchnorm_inference
 from .nn import Layer
 
@@ -45,12 +46,10 @@ class BatchNorm(Layer):
 
     def __init__(self, num_features, momentum=0.99, epsilon=1e-3, axis=-1, dtype=np.float32):
         super().__init__()
-        if not isinstance(num_features, (int, np.integer)) or num_features < 1:
-            raise ValueError(f"num_features must be a positive int, got {num_features!r}")
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
-        if not epsilon >= 0:
-            raise ValueError(f"epsilon must be >= 0, got {epsilon!r}")
+        num_features = check_positive_int(num_features, "num_features")
+        momentum = check_momentum(momentum, hint=" (for PyTorch's momentum=None, the cumulative average, use "
+                                  "BatchNorm.from_pytorch(num_features, momentum=None))")
+        epsilon = check_eps(epsilon, "epsilon")
         if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
             raise ValueError(f"axis must be an int, got {axis!r}")
         self.num_features = int(num_features)
@@ -62,17 +61,23 @@ class BatchNorm(Layer):
         self.params["beta"] = np.zeros(num_features, dtype=dtype)
         self.moving_mean = np.zeros(num_features, dtype=dtype)
         self.moving_variance = np.ones(num_features, dtype=dtype)
+        self.num_batches_tracked = 0   # training batches seen (PyTorch's counter)
+        self._cumulative = False         # PyTorch's momentum=None: a plain average of every batch so far
         self._cache = None
 
     @classmethod
     def from_pytorch(cls, num_features, momentum=0.1, eps=1e-5, axis=1, dtype=np.float32):
         """A layer that follows ``torch.nn.BatchNorm1d/2d`` exactly (momentum weights the new
-        batch; unbiased running variance; channel axis 1)."""
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
-        layer = cls(num_features, momentum=1.0 - momentum, epsilon=eps, axis=axis, dtype=dtype)
+        batch; unbiased running variance; channel axis 1). ``momentum=None`` is PyTorch's cumulative
+        moving average: after t batches the running statistics are the plain mean of the t batch values."""
+        cumulative = momentum is None
+        if not cumulative:
+            momentum = check_momentum(momentum)
+        layer = cls(num_features, momentum=0.0 if cumulative else 1.0 - momentum, epsilon=eps, axis=axis,
+                    dtype=dtype)
         layer.convention = "pytorch"
-        layer.torch_momentum = float(momentum)
+        layer.torch_momentum = None if cumulative else float(momentum)
+        layer._cumulative = cumulative
         return layer
 
     # names used by each framework
@@ -130,9 +135,12 @@ class BatchNorm(Layer):
         return y
 
     def _update_moving(self, mu, var):
-        """The moving-statistics update of every BN-like layer (see :func:`ema_inplace`)."""
-        ema_inplace(self.moving_mean, mu, self.momentum)
-        ema_inplace(self.moving_variance, var, self.momentum)
+        """The moving-statistics update of every BN-like layer (see :func:`ema_inplace`); with
+        PyTorch's momentum=None the weight of the old value is (t - 1) / t at batch t."""
+        self.num_batches_tracked += 1
+        keep = 1.0 - 1.0 / self.num_batches_tracked if self._cumulative else self.momentum
+        ema_inplace(self.moving_mean, mu, keep)
+        ema_inplace(self.moving_variance, var, keep)
 
     def backward(self, dy):
         """Backpropagate through the last training-mode forward. Returns dx; sets dgamma, dbeta."""
@@ -169,6 +177,7 @@ class GhostBatchNorm(BatchNorm):
         if not training:
             return super().forward(x, training=False)
         x = self._check_x(x)
+        check_finite_batch(x)
         if x.ndim != 2 or len(x) % self.ghost_size:
             raise ValueError(f"x has shape {x.shape} but (N, {self.num_features}) with N a multiple of "
                              f"ghost_size={self.ghost_size} is expected")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_eps, check_float, from_2d, normalize_axis, to_2d
+from ._validation import check_eps, check_float, compute_dtype, from_2d, normalize_axis, to_2d
 
 __all__ = [
     "batchnorm_forward",
@@ -25,12 +25,18 @@ __all__ = [
 
 # --------------------------------------------------------------------------- validation
 def _check_params(x, axis, **params):
-    """Validate x's dtype, the axis, and that every per-feature parameter has shape (D,)."""
+    """Validate x's dtype, the axis, and that every per-feature parameter has shape (D,).
+
+    Returns (x, ax, params) with x and the parameters in the compute dtype (float32 for float16 input,
+    see :func:`bnutils._validation.compute_dtype`)."""
     x = check_float("x", x)
     if x.ndim < 2:
         raise ValueError(f"x has shape {x.shape} but at least 2 dimensions (examples, features) are expected")
     ax = normalize_axis(axis, x.ndim, x.shape)
     d = x.shape[ax]
+    if d == 0:
+        raise ValueError(f"x has shape {x.shape} with 0 features on axis {axis}; expected at least one feature")
+    dt = compute_dtype(x.dtype)
     out = []
     for name, p in params.items():
         p = check_float(name, p)
@@ -39,8 +45,18 @@ def _check_params(x, axis, **params):
                 f"x has shape {x.shape} with {d} features on axis {axis}, "
                 f"but {name} has shape {p.shape}; expected ({d},)"
             )
-        out.append(p.astype(x.dtype, copy=False))
-    return x, ax, out
+        out.append(p.astype(dt, copy=False))
+    return x.astype(dt, copy=False), ax, out
+
+
+def _zero_variance_error(var, eps, what):
+    """ValueError if eps is 0 and some feature has variance 0 (1 / sqrt(0) would give inf and nan)."""
+    if eps == 0 and np.any(var == 0):
+        bad = np.flatnonzero(var == 0)
+        raise ValueError(
+            f"eps=0 and {what} is 0 for feature(s) {bad[:10].tolist()}{' ...' if bad.size > 10 else ''} "
+            "(a constant feature): the division by sqrt(var + eps) is undefined; use eps > 0"
+        )
 
 
 def _block_rows(d):
@@ -60,14 +76,16 @@ class BNCache:
 
     Attributes: ``xc`` (M, D) centred input x - mu (2-D view, feature axis last), ``inv_std`` (D,)
     1/sqrt(var + eps), ``gamma`` (D,), ``mu`` (D,), ``var`` (D,) biased batch variance, ``eps``,
-    ``shape`` and ``axis`` of the original input. ``xhat`` is computed on demand.
+    ``shape``, ``axis`` and ``dtype`` of the original input (for float16 input everything else is
+    float32). ``xhat`` is computed on demand.
     """
 
-    __slots__ = ("xc", "inv_std", "gamma", "mu", "var", "eps", "shape", "axis")
+    __slots__ = ("xc", "inv_std", "gamma", "mu", "var", "eps", "shape", "axis", "dtype")
 
-    def __init__(self, xc, inv_std, gamma, mu, var, eps, shape, axis):
+    def __init__(self, xc, inv_std, gamma, mu, var, eps, shape, axis, dtype=None):
         self.xc, self.inv_std, self.gamma = xc, inv_std, gamma
         self.mu, self.var, self.eps, self.shape, self.axis = mu, var, eps, shape, axis
+        self.dtype = xc.dtype if dtype is None else np.dtype(dtype)   # the dtype of x (and of dx)
 
     @property
     def xhat(self):
@@ -94,17 +112,21 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, axis=-1):
         y: same shape and dtype as x, ``gamma * (x - mu) / sqrt(var + eps) + beta``.
         cache: a :class:`BNCache` for :func:`batchnorm_backward`.
 
+    float16 input is computed in float32 and y is returned as float16, as Keras does (in float16 the sum
+    of squares of pixel-range data overflows). eps = 0 with a constant feature is a ValueError.
+
     The variance is the biased one (divided by m) and is computed in two passes, from x - mu,
     which stays accurate when the mean is large compared with the spread (E[x^2] - E[x]^2 does not).
     Taught in chapter 2.
     """
+    in_dtype = np.asarray(x).dtype
     x, ax, (gamma, beta) = _check_params(x, axis, gamma=gamma, beta=beta)
     eps = check_eps(eps)
     x2 = to_2d(x, ax)
     m = x2.shape[0]
     if m < 2:
         raise ValueError(
-            f"x has shape {x.shape}: only {m} value per feature, so the batch variance is 0 and "
+            f"x has shape {x.shape}: only {m} value per feature, so the batch variance is undefined or 0 and "
             "training-mode batch norm is undefined; expected at least 2 values per feature"
         )
     dt = x.dtype.type
@@ -118,6 +140,7 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, axis=-1):
         np.subtract(x2[i:i + rows], mu, out=blk)
         var += np.einsum("ij,ij->j", blk, blk)
     var *= dt(1.0 / m)
+    _zero_variance_error(var, eps, "the batch variance")
     inv_std = 1.0 / np.sqrt(var + dt(eps))
     scale = gamma * inv_std
     y2 = np.empty_like(x2)
@@ -125,8 +148,8 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, axis=-1):
         out = y2[i:i + rows]
         np.multiply(xc[i:i + rows], scale, out=out)
         out += beta
-    cache = BNCache(xc, inv_std, gamma, mu, var, eps, x.shape, ax)
-    return from_2d(y2, x.shape, ax), cache
+    cache = BNCache(xc, inv_std, gamma, mu, var, eps, x.shape, ax, in_dtype)
+    return from_2d(y2, x.shape, ax).astype(in_dtype, copy=False), cache
 
 
 def batchnorm_inference(x, mean, var, gamma, beta, eps=1e-5, axis=-1):
@@ -140,18 +163,22 @@ def batchnorm_inference(x, mean, var, gamma, beta, eps=1e-5, axis=-1):
     Returns:
         y: same shape and dtype as x, ``gamma * (x - mean) / sqrt(var + eps) + beta``.
 
-    Equivalent to an affine map per feature, y = a * x + b, which is how it is computed. Taught in chapter 5.
+    Equivalent to an affine map per feature, y = a * x + b, which is how it is computed (in float32
+    for float16 input). An empty batch gives an empty y. Taught in chapter 5.
     """
+    in_dtype = np.asarray(x).dtype
     x, ax, (mean, var, gamma, beta) = _check_params(x, axis, mean=mean, var=var, gamma=gamma, beta=beta)
-    if np.any(var < 0):
-        raise ValueError(f"var must be >= 0, got minimum {var.min()}")
+    eps = check_eps(eps)
+    if np.any(var < 0) or not np.all(np.isfinite(var)):
+        raise ValueError(f"var must be finite and >= 0, got minimum {var.min()} and maximum {var.max()}")
+    _zero_variance_error(var, eps, "var")
     a = gamma / np.sqrt(var + x.dtype.type(eps))
     b = beta - mean * a
     bshape = [1] * x.ndim
     bshape[ax] = -1
     y = np.multiply(x, a.reshape(bshape))
     y += b.reshape(bshape)
-    return y
+    return y.astype(in_dtype, copy=False)
 
 
 # --------------------------------------------------------------------------- backward
@@ -203,7 +230,7 @@ def batchnorm_backward(dy, cache):
         np.multiply(g[i:j], a, out=out)
         out += t
         out += c
-    return from_2d(dx, cache.shape, cache.axis), dgamma, dbeta
+    return from_2d(dx, cache.shape, cache.axis).astype(cache.dtype, copy=False), dgamma, dbeta
 
 
 def batchnorm_backward_staged(dy, cache):
@@ -250,7 +277,7 @@ def batchnorm_backward_staged(dy, cache):
     dx = dxc.copy()
     # (1) mu = mean(x)
     dx += dmu / m
-    return from_2d(dx, cache.shape, cache.axis), dgamma, dbeta
+    return from_2d(dx, cache.shape, cache.axis).astype(cache.dtype, copy=False), dgamma, dbeta
 
 
 # --------------------------------------------------------------------------- the Jacobian (chapter 7)

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_eps, check_float
+from ._validation import (check_eps, check_finite_batch, check_float, check_momentum, check_positive_int,
+                          compute_dtype, normalize_axis)
 from .batchnorm import ema_inplace
 from .bn import batchnorm_backward, batchnorm_forward, batchnorm_inference
 from .nn import Layer
@@ -45,6 +46,10 @@ def _check_gn(x, gamma, beta, groups, eps):
     x = check_float("x", x)
     if x.ndim < 2:
         raise ValueError(f"x has shape {x.shape} but (N, D) or (N, H, W, C) is expected")
+    if x.size == 0:
+        raise ValueError(f"x has shape {x.shape}, which holds no values; expected at least one example "
+                         "and one channel")
+    x = x.astype(compute_dtype(x.dtype), copy=False)   # float16 is computed in float32
     c = x.shape[-1]
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"groups must be a positive int, got {groups!r}")
@@ -76,6 +81,7 @@ def group_norm(x, gamma, beta, groups, eps=1e-5):
         (N, G): one mean and one (biased) variance per example and group. No example sees another.
     Taught in chapter 9.
     """
+    in_dtype = np.asarray(x).dtype
     x, gamma, beta = _check_gn(x, gamma, beta, groups, eps)
     n, c = x.shape[0], x.shape[-1]
     xg = x.reshape(n, -1, groups, c // groups)           # (N, S, G, C/G)
@@ -85,9 +91,12 @@ def group_norm(x, gamma, beta, groups, eps=1e-5):
     mu = xg.mean(axis=(1, 3), keepdims=True)
     xc = xg - mu
     var = (xc * xc).mean(axis=(1, 3), keepdims=True)
+    if eps == 0 and np.any(var == 0):
+        raise ValueError("eps=0 and some example has a constant group (variance 0): the division by "
+                         "sqrt(var + eps) is undefined; use eps > 0")
     inv_std = 1.0 / np.sqrt(var + x.dtype.type(eps))
     xhat = xc * inv_std
-    y = (xhat.reshape(x.shape) * gamma + beta).astype(x.dtype, copy=False)
+    y = (xhat.reshape(x.shape) * gamma + beta).astype(in_dtype, copy=False)
     cache = GNCache(xhat, inv_std, gamma, x.shape, groups, mu.reshape(n, groups), var.reshape(n, groups))
     return y, cache
 
@@ -185,27 +194,42 @@ def batch_renorm_forward(x, gamma, beta, moving_mean, moving_var, rmax=3.0, dmax
         raise ValueError(f"rmax must be >= 1, got {rmax!r}")
     if not dmax >= 0.0:
         raise ValueError(f"dmax must be >= 0, got {dmax!r}")
+    eps = check_eps(eps)
+    in_dtype = check_float("x", x).dtype
+    x, gamma, beta, moving_mean, moving_var, ax = _check_renorm(x, gamma, beta, moving_mean, moving_var, axis)
+    c = x.shape[ax]
+    ones = np.ones(c, dtype=x.dtype)
+    xhat, bn_cache = batchnorm_forward(x, ones, np.zeros_like(ones), eps=eps, axis=ax)
+    sigma_b = 1.0 / bn_cache.inv_std
+    sigma = np.sqrt(moving_var + x.dtype.type(eps))
+    r = np.clip(sigma_b / sigma, 1.0 / rmax, rmax).astype(x.dtype)
+    d = np.clip((bn_cache.mu - moving_mean) / sigma, -dmax, dmax).astype(x.dtype)
+    shape = [1] * x.ndim
+    shape[ax] = c
+    yhat = xhat * r.reshape(shape) + d.reshape(shape)
+    y = (gamma.reshape(shape) * yhat + beta.reshape(shape)).astype(in_dtype, copy=False)
+    cache = (bn_cache, yhat, r, gamma, shape, ax)
+    return y, r, d, (cache, bn_cache.mu, bn_cache.var)
+
+
+def _check_renorm(x, gamma, beta, moving_mean, moving_var, axis):
+    """x in the compute dtype, the four (C,) arrays in that dtype, and the axis as an index."""
     x = check_float("x", x)
-    c = x.shape[axis] if x.ndim >= 2 else None
-    for name, p in (("moving_mean", moving_mean), ("moving_var", moving_var)):
-        p = np.asarray(p)
+    if x.ndim < 2:
+        raise ValueError(f"x has shape {x.shape} but at least 2 dimensions (examples, features) are expected")
+    ax = normalize_axis(axis, x.ndim, x.shape)
+    c = x.shape[ax]
+    x = x.astype(compute_dtype(x.dtype), copy=False)
+    out = []
+    for name, p in (("gamma", gamma), ("beta", beta), ("moving_mean", moving_mean), ("moving_var", moving_var)):
+        p = check_float(name, p)
         if p.shape != (c,):
             raise ValueError(f"x has shape {x.shape} with {c} channels on axis {axis}, "
                              f"but {name} has shape {p.shape}; expected ({c},)")
-    ones = np.ones(c, dtype=x.dtype)
-    xhat, bn_cache = batchnorm_forward(x, ones, np.zeros_like(ones), eps=eps, axis=axis)
-    sigma_b = 1.0 / bn_cache.inv_std
-    sigma = np.sqrt(np.asarray(moving_var, dtype=x.dtype) + x.dtype.type(eps))
-    r = np.clip(sigma_b / sigma, 1.0 / rmax, rmax).astype(x.dtype)
-    d = np.clip((bn_cache.mu - np.asarray(moving_mean, dtype=x.dtype)) / sigma, -dmax, dmax).astype(x.dtype)
-    gamma = check_float("gamma", gamma).astype(x.dtype, copy=False)
-    beta = check_float("beta", beta).astype(x.dtype, copy=False)
-    shape = [1] * x.ndim
-    shape[axis] = c
-    yhat = xhat * r.reshape(shape) + d.reshape(shape)
-    y = gamma.reshape(shape) * yhat + beta.reshape(shape)
-    cache = (bn_cache, yhat, r, gamma, shape, axis)
-    return y, r, d, (cache, bn_cache.mu, bn_cache.var)
+        out.append(p.astype(x.dtype, copy=False))
+    if np.any(out[3] < 0) or not np.all(np.isfinite(out[3])):
+        raise ValueError("moving_var must be finite and >= 0")
+    return (x, *out, ax)
 
 
 def batch_renorm_backward(dy, cache):
@@ -236,11 +260,10 @@ class GroupNorm(Layer):
 
     def __init__(self, num_channels, groups, epsilon=1e-3, dtype=np.float32):
         super().__init__()
-        if not isinstance(num_channels, (int, np.integer)) or num_channels < 1:
-            raise ValueError(f"num_channels must be a positive int, got {num_channels!r}")
+        num_channels = check_positive_int(num_channels, "num_channels")
         if not isinstance(groups, (int, np.integer)) or groups < 1 or num_channels % groups:
             raise ValueError(f"groups must be a positive divisor of num_channels={num_channels}, got {groups!r}")
-        self.num_channels, self.groups, self.epsilon = int(num_channels), int(groups), float(epsilon)
+        self.num_channels, self.groups, self.epsilon = num_channels, int(groups), check_eps(epsilon, "epsilon")
         self.params["gamma"] = np.ones(num_channels, dtype=dtype)
         self.params["beta"] = np.zeros(num_channels, dtype=dtype)
         self._cache = None
@@ -284,10 +307,11 @@ class BatchRenorm(Layer):
 
     def __init__(self, num_features, rmax=3.0, dmax=5.0, momentum=0.99, epsilon=1e-3, dtype=np.float32):
         super().__init__()
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
-        self.num_features, self.rmax, self.dmax = int(num_features), float(rmax), float(dmax)
-        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        if not (rmax >= 1.0 and dmax >= 0.0):
+            raise ValueError(f"need rmax >= 1 and dmax >= 0, got rmax={rmax!r}, dmax={dmax!r}")
+        self.num_features = check_positive_int(num_features, "num_features")
+        self.rmax, self.dmax = float(rmax), float(dmax)
+        self.momentum, self.epsilon = check_momentum(momentum), check_eps(epsilon, "epsilon")
         self.params["gamma"] = np.ones(num_features, dtype=dtype)
         self.params["beta"] = np.zeros(num_features, dtype=dtype)
         self.moving_mean = np.zeros(num_features, dtype=dtype)
@@ -300,6 +324,7 @@ class BatchRenorm(Layer):
         if not training:
             self._cache = None
             return batchnorm_inference(x, self.moving_mean, self.moving_variance, gamma, beta, eps=self.epsilon)
+        check_finite_batch(x)   # before any state changes: a bad batch leaves the moving statistics alone
         y, self.r, self.d, cache = batch_renorm_forward(x, gamma, beta, self.moving_mean, self.moving_variance,
                                                         self.rmax, self.dmax, self.epsilon)
         _, mu, var = cache
