@@ -217,9 +217,12 @@ def fold_batchnorm(W, b, gamma, beta, mean, var, eps):
         eps: the BN layer's epsilon.
 
     Returns:
-        (W', b'): W' with the shape of W, b' of shape (D,).
+        (W', b'): W' with the shape of W, b' of shape (D,), in W's floating dtype (float64 for integer W).
     """
     W = np.asarray(W)
+    if not (np.issubdtype(W.dtype, np.floating) or np.issubdtype(W.dtype, np.integer)):
+        raise TypeError(f"W has dtype {W.dtype} but a numeric array is expected")
+    out_dtype = np.result_type(W.dtype, np.float32)   # integer weights give floats, never truncated ones
     d = W.shape[-1] if W.ndim else None
     if W.ndim < 2:
         raise ValueError(f"W has shape {W.shape} but at least 2 dimensions (..., D) are expected")
@@ -232,8 +235,8 @@ def fold_batchnorm(W, b, gamma, beta, mean, var, eps):
     if np.any(np.asarray(var) < 0):
         raise ValueError(f"var must be >= 0, got minimum {np.min(var)}")
     a = np.asarray(gamma) / np.sqrt(np.asarray(var) + eps)
-    W_new = (W * a).astype(W.dtype, copy=False)
-    b_new = ((b - np.asarray(mean)) * a + np.asarray(beta)).astype(W.dtype, copy=False)
+    W_new = (W * a).astype(out_dtype, copy=False)
+    b_new = ((b - np.asarray(mean)) * a + np.asarray(beta)).astype(out_dtype, copy=False)
     return W_new, b_new
 
 

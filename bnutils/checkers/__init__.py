@@ -14,8 +14,9 @@ checker                            chapter    checks
 ``check_running_update``           5          PyTorch's running-statistics update
 ``check_spatial_batchnorm_forward`` 6         BN over (N, H, W) per channel
 ``check_bn_jacobian``              7          the Jacobian of BN over a batch
+``check_variance_shift``           7          dropout's variance shift (Li et al. 2019)
 ``check_bn_param_counts``          8          parameter counts of a Keras BN layer
-``check_layer_norm``               9          layer norm forward
+``check_layer_norm``               10         layer norm forward
 =================================  =========  ========================================
 """
 from ._core import CheckResult, check_function
@@ -27,10 +28,11 @@ from .inputs import check_minmax, check_standardize
 from .keras import check_bn_param_counts
 from .training import check_sgd_train_step
 from .transform import check_batchnorm_forward
-from .why import check_bn_jacobian
+from .why import check_bn_jacobian, check_variance_shift
 
 __all__ = [
     "CheckResult", "check_function", "check_standardize", "check_minmax", "check_batchnorm_forward",
     "check_batchnorm_backward", "check_sgd_train_step", "check_fold_batchnorm", "check_running_update",
-    "check_spatial_batchnorm_forward", "check_bn_jacobian", "check_bn_param_counts", "check_layer_norm",
+    "check_spatial_batchnorm_forward", "check_bn_jacobian", "check_variance_shift", "check_bn_param_counts",
+    "check_layer_norm",
 ]

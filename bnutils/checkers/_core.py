@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import html
+import warnings
 
 import numpy as np
 
@@ -37,8 +38,23 @@ class CheckResult:
                 f"<ul>{items}</ul></div>")
 
 
-def _as_tuple(out):
-    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+def _as_tuple(out, n_outputs=1):
+    """The outputs of a function as a tuple. A single-output function's list is one output (an array
+    written as a list), not several."""
+    if isinstance(out, tuple) or (isinstance(out, list) and n_outputs > 1):
+        return tuple(out)
+    return (out,)
+
+
+def _as_array(a):
+    """``a`` as a numeric array, or None if it is not one (None, a string, a ragged list, ...)."""
+    try:
+        arr = np.asarray(a)
+    except (ValueError, TypeError):
+        return None
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        return None
+    return arr
 
 
 def _describe(args):
@@ -56,8 +72,12 @@ def _describe(args):
 
 def _compare(got, want, rtol, atol):
     """None if equal within tolerance, else a message; also the max abs error (or inf)."""
-    got = np.asarray(got)
     want = np.asarray(want)
+    arr = _as_array(got)
+    if arr is None:
+        what = "None" if got is None else f"a {type(got).__name__}"
+        return f"got {what}, expected an array of shape {want.shape}", np.inf
+    got = arr
     if got.shape != want.shape:
         return f"shape {got.shape}, expected {want.shape}", np.inf
     if not np.all(np.isfinite(got)):
@@ -91,7 +111,9 @@ def check_function(fn, reference, cases, name, outputs=("output",), diagnoses=No
         where = f"case {k} {_describe(args)}"
         inputs = copy.deepcopy(args)
         try:
-            got = _as_tuple(fn(*inputs))
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")   # a stub's RuntimeWarnings would clutter the page
+                got = _as_tuple(fn(*inputs), n_outputs)
         except Exception as e:  # the learner's code may raise anything: report it
             lines.append(f"{where}: raised {type(e).__name__}: {e}")
             passed = False
@@ -100,7 +122,7 @@ def check_function(fn, reference, cases, name, outputs=("output",), diagnoses=No
             if isinstance(b, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
                 lines.append(f"{where}: your function changed its input arrays in place; it should not")
                 passed = False
-        want = _as_tuple(reference(*copy.deepcopy(args)))
+        want = _as_tuple(reference(*copy.deepcopy(args)), n_outputs)
         if len(got) < n_outputs:
             lines.append(f"{where}: returned {len(got)} value(s), expected {n_outputs} ({', '.join(outputs)})")
             passed = False
@@ -116,7 +138,8 @@ def check_function(fn, reference, cases, name, outputs=("output",), diagnoses=No
             passed = False
             for explanation, wrong in diagnoses or []:
                 try:
-                    w2 = _as_tuple(wrong(*copy.deepcopy(args)))
+                    with np.errstate(all="ignore"):
+                        w2 = _as_tuple(wrong(*copy.deepcopy(args)), n_outputs)
                 except Exception:
                     continue
                 if all(_compare(g, w, rtol, atol)[0] is None for g, w in zip(got[:n_outputs], w2[:n_outputs])):

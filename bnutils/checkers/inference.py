@@ -13,10 +13,11 @@ __all__ = ["check_fold_batchnorm", "check_running_update"]
 def _fold_cases():
     rng = np.random.default_rng(505)
     cases = []
-    for shape in [(6, 4), (3, 3, 2, 5), (10, 1)]:
+    # epsilon varies (Keras' 1e-3, PyTorch's 1e-5, a large one), so a constant typed in fails
+    for shape, eps in [((6, 4), 1e-3), ((3, 3, 2, 5), 1e-5), ((10, 1), 0.1)]:
         d = shape[-1]
         cases.append((rng.normal(0.0, 1.0, shape), rng.normal(0.5, 1.0, d), rng.normal(1.0, 0.5, d),
-                      rng.normal(0.0, 1.0, d), rng.normal(2.0, 1.0, d), rng.uniform(0.05, 3.0, d), 1e-3))
+                      rng.normal(0.0, 1.0, d), rng.normal(2.0, 1.0, d), rng.uniform(0.05, 3.0, d), eps))
     # a tiny variance, where epsilon matters
     cases.append((rng.normal(0.0, 1.0, (4, 3)), rng.normal(0.0, 1.0, 3), np.array([1.0, 2.0, 0.5]),
                   np.array([0.1, -0.2, 0.3]), np.array([1.0, -1.0, 0.0]), np.array([1e-4, 2e-3, 1.0]), 1e-3))
