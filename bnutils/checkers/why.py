@@ -6,7 +6,7 @@ import numpy as np
 from ..bn import bn_jacobian
 from ._core import check_function
 
-__all__ = ["check_bn_jacobian"]
+__all__ = ["check_bn_jacobian", "check_variance_shift"]
 
 
 def _cases():
@@ -65,3 +65,66 @@ def check_bn_jacobian(fn):
     ]
     return check_function(fn, _ref, _cases(), "Jacobian of batch norm over a batch", outputs=("J",),
                           diagnoses=diagnoses, rtol=1e-5, atol=1e-7)
+
+
+def _variance_shift_ref(a, p):
+    a = np.asarray(a, dtype=np.float64)
+    return (np.mean(a ** 2) / (1.0 - p) - np.mean(a) ** 2) / np.var(a)
+
+
+def _vs_mean_ignored(a, p):  # E[a] taken as 0
+    return 1.0 / (1.0 - p)
+
+
+def _vs_mean_not_subtracted(a, p):  # E[(mask a)^2] divided by Var(a)
+    a = np.asarray(a, dtype=np.float64)
+    return np.mean(a ** 2) / (1.0 - p) / np.var(a)
+
+
+def _vs_inverted(a, p):  # inference variance over training variance
+    return 1.0 / _variance_shift_ref(a, p)
+
+
+def _vs_not_inverted_dropout(a, p):  # mask of 0/1 without the 1/(1-p) scaling, compared with the clean a
+    a = np.asarray(a, dtype=np.float64)
+    return ((1.0 - p) * np.mean(a ** 2) - (1.0 - p) ** 2 * np.mean(a) ** 2) / np.var(a)
+
+
+def _vs_cases():
+    rng = np.random.default_rng(79)
+    return [
+        (np.maximum(rng.normal(0.3, 1.0, 500), 0.0), 0.5),
+        (rng.normal(2.0, 0.5, 300), 0.1),
+        (rng.exponential(1.0, 400), 0.3),
+        (np.array([0.0, 1.0, 2.0, 3.0]), 0.2),
+    ]
+
+
+def check_variance_shift(fn):
+    """Check a learner's ``fn(a, p) -> ratio``: the variance of ``mask * a`` under inverted dropout with
+    rate p (mask 0 with probability p, else 1/(1-p)), divided by the variance of ``a`` without dropout,
+    in expectation over the mask. ``a`` is (N,), the values of one unit over a data set.
+
+    This is the "variance shift" of Li et al. (2019): a BN layer after dropout learns the first variance
+    in training and meets the second at inference. Reports the classic mistakes (mean taken as zero,
+    mean not subtracted, the ratio upside down, dropout without the 1/(1-p) scaling).
+    """
+    diagnoses = [
+        ("1/(1-p) for every unit: correct only if the unit's mean is zero; E[a] is not zero here",
+         _vs_mean_ignored),
+        ("E[(mask a)^2] / Var(a): the training-time variance must subtract the squared mean E[a]^2",
+         _vs_mean_not_subtracted),
+        ("the ratio is upside down: training-time variance (with dropout) over inference-time variance",
+         _vs_inverted),
+        ("this is dropout without the 1/(1-p) scaling; inverted dropout scales the kept values up",
+         _vs_not_inverted_dropout),
+    ]
+    def as_number(a, p):
+        out = fn(a, p)
+        try:
+            return float(out)
+        except (TypeError, ValueError):
+            raise TypeError(f"returned {out!r}; expected one number, the variance ratio") from None
+
+    return check_function(as_number, _variance_shift_ref, _vs_cases(), "variance shift of inverted dropout",
+                          outputs=("ratio",), diagnoses=diagnoses, rtol=1e-6, atol=1e-9)
