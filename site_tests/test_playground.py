@@ -70,6 +70,36 @@ def test_moving_statistics_match_bnutils_keras_convention(pg):
         np.testing.assert_allclose(_flat(got[key]), _flat(f[ref]), rtol=RTOL, atol=ATOL, err_msg=key)
 
 
+@pytest.mark.parametrize("bn", ["off", "before", "after"])
+def test_whole_network_gradient_matches_finite_differences(pg, bn):
+    """Backpropagation through Dense, the activation and BN against central differences of the loss
+    (smooth activations; ReLU's kinks make finite differences unreliable)."""
+    errs = pg.evaluate("""bn => {
+        const E = window.BNPlaygroundEngine, out = [];
+        for (const act of ["tanh", "sigmoid"]) {
+            const run = new E.Run({task: "spirals", depth: 2, width: 5, activation: act, bn: bn, batch: 8, seed: 3});
+            const b = run.nextBatch(), k = run.task.classes;
+            const loss = mode => E.softmaxCE(run.forward(b.x, b.n, mode), b.y, b.n, k, true);
+            let g = loss("train").grad;
+            for (let l = run.layers.length - 1; l >= 0; l--) g = run.layers[l].backward(g);
+            let num2 = 0, ana2 = 0, diff2 = 0;
+            const h = 1e-2;
+            for (const q of run.params) for (let i = 0; i < q.p.length; i++) {
+                const old = q.p[i];
+                q.p[i] = old + h; const lp = loss("batch").loss;
+                q.p[i] = old - h; const lm = loss("batch").loss;
+                q.p[i] = old;
+                const num = (lp - lm) / (2 * h);
+                num2 += num * num; ana2 += q.g[i] * q.g[i]; diff2 += (num - q.g[i]) ** 2;
+            }
+            out.push(Math.sqrt(diff2) / (Math.sqrt(num2) + Math.sqrt(ana2)));
+        }
+        return out;
+    }""", bn)
+    print(f"BN {bn}: relative gradient error tanh {errs[0]:.1e}, sigmoid {errs[1]:.1e}")
+    assert max(errs) < 1e-2, errs
+
+
 def test_bn_trains_at_a_high_learning_rate_where_the_plain_network_does_not(pg):
     """Circles, 6 hidden ReLU layers, SGD at learning rate 1, 300 steps, three seeds."""
     res = pg.evaluate("""() => {

@@ -78,6 +78,13 @@
     });
   }
 
+  function smooth(a, w) {            // trailing mean over w steps (the batch loss is noisy)
+    const out = new Array(a.length);
+    let s = 0;
+    for (let i = 0; i < a.length; i++) { s += a[i]; if (i >= w) s -= a[i - w]; out[i] = s / Math.min(i + 1, w); }
+    return out;
+  }
+
   function column(rows, j) { return rows.map(function (r) { return r[j]; }); }
 
   // ---------------------------------------------------------------- one side (one run)
@@ -89,7 +96,7 @@
     this.boundary = el("canvas", { class: "pg-boundary", width: 200, height: 200, role: "img" }, this.root);
     this.charts = {};
     const names = [["loss", "training and validation loss"], ["acc", "validation accuracy: inference vs train mode"],
-      ["act", "activation std per hidden layer"], ["grad", "weight-gradient norm per layer"],
+      ["act", "activation std and mean per hidden layer"], ["grad", "weight-gradient norm per layer"],
       ["bn", "layer 1, unit 1: batch vs moving statistics"]];
     for (const [k, label] of names) this.charts[k] = el("canvas", { class: "pg-chart", "data-chart": k, role: "img", "aria-label": label }, this.root);
   }
@@ -127,15 +134,18 @@
     } else {
       this.boundary.style.display = "none";
     }
-    lineChart(this.charts.loss, [{ x: H.step, y: H.loss, color: COLORS[0], label: "train (batch)" },
+    lineChart(this.charts.loss, [{ x: H.step, y: smooth(H.loss, 10), color: COLORS[0], label: "train (10-step mean)" },
       { x: H.evalStep, y: H.valLoss, color: COLORS[1], label: "val" }], { title: "loss (log scale)", log: true });
     const accSeries = [{ x: H.evalStep, y: H.valAcc, color: COLORS[2], label: "inference" }];
     if (run.bns.length) accSeries.push({ x: H.evalStep, y: H.valAccTrainMode, color: COLORS[3], label: "train mode", dash: true });
     lineChart(this.charts.acc, accSeries, { title: "validation accuracy", ylo: 0, yhi: 1 });
     const depth = run.blocks.length, act = [], grad = [];
-    for (let l = 0; l < depth; l++) act.push({ x: H.step, y: column(H.actStd, l), color: COLORS[l % 10], label: depth <= 5 ? "L" + (l + 1) : (l === 0 || l === depth - 1 ? "L" + (l + 1) : "") });
+    for (let l = 0; l < depth; l++) {
+      act.push({ x: H.step, y: column(H.actStd, l), color: COLORS[l % 10], label: depth <= 5 ? "L" + (l + 1) : (l === 0 || l === depth - 1 ? "L" + (l + 1) : "") });
+      act.push({ x: H.step, y: column(H.actMean, l), color: COLORS[l % 10], dash: true });
+    }
     for (let l = 0; l <= depth; l++) grad.push({ x: H.step, y: column(H.gradNorm, l), color: COLORS[l % 11], label: depth <= 5 ? (l === depth ? "out" : "L" + (l + 1)) : "" });
-    lineChart(this.charts.act, act, { title: "activation std per layer (output of each hidden block)" });
+    lineChart(this.charts.act, act, { title: "per hidden block output: std (solid), mean (dashed)" });
     lineChart(this.charts.grad, grad, { title: "|dL/dW| per layer (log scale)", log: true });
     if (run.bns.length) {
       this.charts.bn.style.display = "";
