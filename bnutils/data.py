@@ -1,31 +1,30 @@
-"""Data for the course: the MNIST-5k subset, found in a checkout or downloaded and verified.
+"""Data for the course: the MNIST-5k subset, shipped inside the package.
 
-``load_mnist5k`` looks for ``data/mnist5k.npz`` next to the package (a checkout or an editable
-install), then in the cache directory, and only then downloads it from the repository, checking
-its sha256 before it is kept. A corrupted or truncated download raises an error and leaves
-nothing in the cache. Used from chapter 4 on.
+``data/mnist5k.npz`` (0.8 MB) is the one copy in the repository; ``bnutils/mnist5k.npz`` is a
+symbolic link to it, and ``pyproject.toml`` lists it as package data, so a wheel or a
+``pip install git+...`` carries the file and ``load_mnist5k`` never needs the network (Colab,
+Binder, a plain ``pip install`` from anywhere). Every load checks the sha256. Used from chapter 4 on.
 """
 from __future__ import annotations
 
 import hashlib
-import os
+import importlib.resources
 import pathlib
-import tempfile
-import urllib.request
 
 import numpy as np
 
-from ._repo import RAW_URL
-
-__all__ = ["load_mnist5k", "mnist5k_path", "MNIST5K_SHA256", "DataIntegrityError"]
+__all__ = ["load_mnist5k", "mnist5k_path", "MNIST5K_SHA256", "DataIntegrityError", "DataNotFoundError"]
 
 MNIST5K_FILE = "mnist5k.npz"
 MNIST5K_SHA256 = "a726012be374a1b1dfa0280e806b75e5e07d3ec17e08273236c3730ab36dbd13"
-MNIST5K_URL = f"{RAW_URL}/data/{MNIST5K_FILE}"
 
 
 class DataIntegrityError(OSError):
     """A data file whose sha256 is not the expected one."""
+
+
+class DataNotFoundError(FileNotFoundError):
+    """The data file is in none of the places bnutils looks."""
 
 
 def _sha256(path):
@@ -36,62 +35,37 @@ def _sha256(path):
     return h.hexdigest()
 
 
-def _cache_dir():
-    return pathlib.Path(os.environ.get("BNUTILS_CACHE", pathlib.Path.home() / ".cache" / "bnutils"))
-
-
-def _checkout_file():
-    """data/mnist5k.npz in the repository that holds this package, if there is one."""
+def _candidates():
+    """Where the file may be, in order: inside the installed package, then a checkout's data/."""
     here = pathlib.Path(__file__).resolve().parent
+    out = [pathlib.Path(str(importlib.resources.files("bnutils") / MNIST5K_FILE))]
     for parent in (here.parent, pathlib.Path.cwd(), pathlib.Path.cwd().parent):
-        p = parent / "data" / MNIST5K_FILE
-        if p.is_file():
-            return p
-    return None
+        out.append(parent / "data" / MNIST5K_FILE)
+    return list(dict.fromkeys(out))
 
 
-def _download(url, dest, sha256, timeout=60):
-    """Download url to dest via a temporary file; keep it only if its sha256 matches."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            for block in iter(lambda: resp.read(1 << 20), b""):
-                out.write(block)
-        got = _sha256(tmp)
-        if got != sha256:
-            raise DataIntegrityError(
-                f"downloaded {url} has sha256 {got} but {sha256} was expected; "
-                "the file was not kept (a partial or corrupted download?)"
-            )
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return dest
+def mnist5k_path():
+    """Path to a verified copy of mnist5k.npz (the package's own, or a checkout's ``data/``).
 
-
-def mnist5k_path(url=None, cache_dir=None):
-    """Path to a verified copy of mnist5k.npz: the checkout's, a cached one, or a fresh download.
-
-    Args:
-        url: where to download from if no local copy exists (default: the course repository).
-        cache_dir: where downloads are kept (default ``$BNUTILS_CACHE`` or ``~/.cache/bnutils``).
+    Raises:
+        DataNotFoundError: no copy anywhere; the message lists where it looked and what to do.
+        DataIntegrityError: a copy whose sha256 is wrong.
     """
-    if url is None:
-        local = _checkout_file()
-        if local is not None:
-            got = _sha256(local)
+    looked = _candidates()
+    for p in looked:
+        if p.is_file():
+            got = _sha256(p)
             if got != MNIST5K_SHA256:
-                raise DataIntegrityError(f"{local} has sha256 {got} but {MNIST5K_SHA256} was expected")
-            return local
-    cache = pathlib.Path(cache_dir) if cache_dir is not None else _cache_dir()
-    cached = cache / MNIST5K_FILE
-    if cached.is_file():
-        if _sha256(cached) == MNIST5K_SHA256:
-            return cached
-        cached.unlink()  # a stale or damaged copy: fetch it again
-    return _download(url or MNIST5K_URL, cached, MNIST5K_SHA256)
+                raise DataIntegrityError(
+                    f"{p} has sha256 {got} but {MNIST5K_SHA256} was expected: the file is damaged; "
+                    "reinstall bnutils (pip install --force-reinstall) or restore data/mnist5k.npz from git")
+            return p
+    where = "\n  ".join(str(p) for p in looked)
+    raise DataNotFoundError(
+        f"{MNIST5K_FILE} (MNIST-5k, 0.8 MB, sha256 {MNIST5K_SHA256[:12]}...) was not found. Looked in:\n  {where}\n"
+        "It ships inside the bnutils package: reinstall it (pip install --force-reinstall "
+        "'bnutils @ git+https://github.com/bn-interactively/batchnorm-interactively'), or pass "
+        "load_mnist5k(path=...) to a copy of data/mnist5k.npz from the course repository.")
 
 
 def load_mnist5k(seed=0, n_test_per_class=100, path=None):
@@ -109,7 +83,13 @@ def load_mnist5k(seed=0, n_test_per_class=100, path=None):
     """
     if not 0 < n_test_per_class < 500:
         raise ValueError(f"n_test_per_class must be between 1 and 499, got {n_test_per_class}")
-    p = pathlib.Path(path) if path is not None else mnist5k_path()
+    if path is not None:
+        p = pathlib.Path(path)
+        if not p.is_file():
+            raise DataNotFoundError(f"load_mnist5k(path={str(path)!r}): no such file; expected a copy of "
+                                    f"{MNIST5K_FILE}, or leave path=None to use the copy inside bnutils")
+    else:
+        p = mnist5k_path()
     with np.load(p) as f:
         images, labels = f["images"], f["labels"].astype(np.int64)
     rng = np.random.default_rng(seed)

@@ -1,8 +1,10 @@
-"""The data file, the loader, and the verified download (against a local HTTP server)."""
-import functools
+"""The data file, the loader, and the copy that ships inside the package (a real wheel install)."""
 import hashlib
-import http.server
-import threading
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -43,55 +45,57 @@ def test_bad_split_is_rejected():
         data.load_mnist5k(n_test_per_class=500)
 
 
-@pytest.fixture
-def http_dir(tmp_path):
-    """Serve tmp_path/'srv' on 127.0.0.1; yield (folder, base URL)."""
-    srv = tmp_path / "srv"
-    srv.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(srv))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    yield srv, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def test_the_package_ships_the_file():
+    p = data.mnist5k_path()
+    assert p == data._candidates()[0], "the copy inside the package comes first"
+    assert (ROOT / "bnutils" / "mnist5k.npz").resolve() == (ROOT / "data" / "mnist5k.npz").resolve()
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+def test_no_data_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "_candidates", lambda: [tmp_path / "a" / "mnist5k.npz", tmp_path / "b" / "mnist5k.npz"])
+    with pytest.raises(data.DataNotFoundError) as e:
+        data.load_mnist5k()
+    msg = str(e.value)
+    assert "mnist5k.npz" in msg and str(tmp_path / "a") in msg and str(tmp_path / "b") in msg
+    assert "reinstall" in msg and "path=" in msg
+    assert not (tmp_path / "a").exists()                  # nothing created on the way
+    with pytest.raises(data.DataNotFoundError, match="nowhere.npz"):
+        data.load_mnist5k(path=tmp_path / "nowhere.npz")
 
 
-def test_download_verifies_and_caches(http_dir, tmp_path):
-    srv, base = http_dir
-    (srv / "mnist5k.npz").write_bytes((ROOT / "data" / "mnist5k.npz").read_bytes())
-    cache = tmp_path / "cache"
-    p = data.mnist5k_path(url=f"{base}/mnist5k.npz", cache_dir=cache)
-    assert p == cache / "mnist5k.npz" and p.is_file()
-    Xtr, ytr, Xte, yte = data.load_mnist5k(path=p)
-    assert Xtr.shape == (4000, 28, 28)
-    # a second call uses the cache: it works even with the server's file gone
-    (srv / "mnist5k.npz").unlink()
-    assert data.mnist5k_path(url=f"{base}/mnist5k.npz", cache_dir=cache) == p
-
-
-def test_corrupted_download_is_an_error_and_nothing_is_cached(http_dir, tmp_path):
-    srv, base = http_dir
-    good = (ROOT / "data" / "mnist5k.npz").read_bytes()
-    (srv / "mnist5k.npz").write_bytes(good[:-100] + b"x" * 100)
-    cache = tmp_path / "cache"
+def test_damaged_file_is_an_error(monkeypatch, tmp_path):
+    bad = tmp_path / "mnist5k.npz"
+    bad.write_bytes(b"damaged")
+    monkeypatch.setattr(data, "_candidates", lambda: [bad])
     with pytest.raises(data.DataIntegrityError, match="sha256"):
-        data.mnist5k_path(url=f"{base}/mnist5k.npz", cache_dir=cache)
-    assert not any(cache.iterdir())           # no file, no partial file
-    # a damaged cached copy is replaced by a good download
-    (srv / "mnist5k.npz").write_bytes(good)
-    (cache / "mnist5k.npz").write_bytes(b"damaged")
-    p = data.mnist5k_path(url=f"{base}/mnist5k.npz", cache_dir=cache)
-    assert hashlib.sha256(p.read_bytes()).hexdigest() == data.MNIST5K_SHA256
+        data.load_mnist5k()
 
 
-def test_missing_file_on_server_is_an_error(http_dir, tmp_path):
-    _, base = http_dir
-    with pytest.raises(OSError):
-        data.mnist5k_path(url=f"{base}/nothing.npz", cache_dir=tmp_path / "c")
-    assert not any((tmp_path / "c").iterdir())
+def test_wheel_install_works_offline_from_anywhere(tmp_path):
+    """Build the wheel from the repository (no network, no build isolation), install it into a
+    folder, and load the data from /tmp-like cwd with no checkout around."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env.update(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    src = tmp_path / "src"                     # a copy of what git holds, so the build leaves no build/ here
+    shutil.copytree(ROOT / "bnutils", src / "bnutils", symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    (src / "data").mkdir()
+    shutil.copy(ROOT / "data" / "mnist5k.npz", src / "data")
+    for f in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / f, src)
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                    "-w", str(wheels), str(src)], check=True, env=env, cwd=tmp_path)
+    (whl,) = wheels.glob("bnutils-*.whl")
+    with zipfile.ZipFile(whl) as z:
+        assert hashlib.sha256(z.read("bnutils/mnist5k.npz")).hexdigest() == data.MNIST5K_SHA256
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(whl)],
+                   check=True, env=env, cwd=tmp_path)
+    run = tmp_path / "elsewhere"
+    run.mkdir()
+    code = (f"import sys; sys.path.insert(0, {str(target)!r}); import bnutils.data as d; "
+            f"assert d.__file__.startswith({str(target)!r}), d.__file__; "
+            "p = d.mnist5k_path(); Xtr, ytr, Xte, yte = d.load_mnist5k(); print(p, Xtr.shape)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=run, capture_output=True, text=True)
+    assert str(target) in out.stdout and "(4000, 28, 28)" in out.stdout
