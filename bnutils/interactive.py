@@ -33,8 +33,9 @@ __all__ = ["Slider", "Choice", "interactive_figure", "InteractiveFigure"]
 
 
 def _fmt_default(v):
+    """A value as given: 0.9999 stays 0.9999, 1.0 reads 1, 1e-05 reads 1e-05 (no rounding to 3 digits)."""
     if isinstance(v, float):
-        return f"{v:.3g}"
+        return f"{v:.12g}"
     return str(v)
 
 
@@ -109,6 +110,16 @@ def _static_requested():
     return os.environ.get("BNUTILS_STATIC", "") not in ("", "0")
 
 
+def _notebook_frontend():
+    """True when displayed HTML reaches a notebook (a kernel, or the website build's executor)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    return _static_requested() or (ip is not None and type(ip).__name__ != "TerminalInteractiveShell")
+
+
 def _live_possible():
     try:
         import ipywidgets  # noqa: F401
@@ -145,12 +156,18 @@ class InteractiveFigure:
             raise ValueError(f"mode must be 'live' or 'static', got {mode!r}")
         self.mode, self.figsize, self.dpi, self.caption, self.colors = mode, figsize, dpi, caption, colors
         self._html = None
+        self._live_cache = {}   # live mode: PNG per combination of control indices, drawn once
+
+    def __repr__(self):
+        names = ", ".join(self.controls)
+        return (f"<InteractiveFigure: {self.n_frames} frames, controls {names}. Make it the last line of a "
+                "Jupyter/Colab cell to get sliders, or call .save('figure.html') and open that file in a browser>")
 
     # ---- drawing
     def _values(self, indices):
         return {k: c.values[i] for (k, c), i in zip(self.controls.items(), indices)}
 
-    def render(self, **values):
+    def render(self, _shrink=True, **values):
         """Draw one frame for the given control values; returns PNG bytes."""
         import matplotlib
 
@@ -161,7 +178,7 @@ class InteractiveFigure:
             self.draw(fig, **values)
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=self.dpi)
-        return self._shrink(buf.getvalue())
+        return self._shrink(buf.getvalue()) if _shrink else buf.getvalue()
 
     def _shrink(self, png):
         """Quantize to a palette of ``colors`` colours: about a third of the bytes, same look."""
@@ -226,6 +243,21 @@ class InteractiveFigure:
     def _repr_html_(self):
         return self.to_html()
 
+    def save(self, path="figure.html"):
+        """Write the static figure (every frame, the controls, no kernel needed) as an HTML page.
+
+        Returns the absolute path written; open it in any browser.
+        """
+        import pathlib
+
+        p = pathlib.Path(path).expanduser().resolve()
+        if p.suffix.lower() not in (".html", ".htm"):
+            raise ValueError(f"save(path={str(path)!r}): expected a file name ending in .html")
+        title = html.escape(self.caption or "Interactive figure")
+        p.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+                     f"<body>{self.to_html()}</body></html>", encoding="utf-8")
+        return p
+
     # ---- live widgets
     def widget(self):
         """An ipywidgets VBox: one control per keyword and an Image widget redrawn on every change."""
@@ -236,19 +268,28 @@ class InteractiveFigure:
             opts = list(zip(c.names, c.values))
             if c.kind == "slider":
                 ws[k] = widgets.SelectionSlider(options=opts, value=c.values[c.index], description=str(c.label),
-                                                continuous_update=False, style={"description_width": "initial"})
+                                                continuous_update=False, style={"description_width": "initial"},
+                                                layout=widgets.Layout(width="auto", min_width="16em"))
             else:
                 ws[k] = widgets.Dropdown(options=opts, value=c.values[c.index], description=str(c.label),
-                                         style={"description_width": "initial"})
+                                         style={"description_width": "initial"},
+                                         layout=widgets.Layout(width="auto"))
         image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
 
+        ctrls = list(self.controls.items())
+
         def redraw(_=None):
-            image.value = self.render(**{k: w.value for k, w in ws.items()})
+            # Frames are cached per combination: a value seen once comes back at once. No palette
+            # quantization live (it costs more time than the bytes it saves inside a kernel).
+            key = tuple(c.values.index(ws[k].value) for k, c in ctrls)
+            if key not in self._live_cache:
+                self._live_cache[key] = self.render(_shrink=False, **self._values(key))
+            image.value = self._live_cache[key]
 
         for w in ws.values():
             w.observe(redraw, names="value")
         redraw()
-        children = [widgets.HBox(list(ws.values())), image]
+        children = [widgets.HBox(list(ws.values()), layout=widgets.Layout(flex_flow="row wrap")), image]
         if self.caption:
             children.append(widgets.HTML(f"<em>{html.escape(self.caption)}</em>"))
         return widgets.VBox(children)
@@ -258,8 +299,14 @@ class InteractiveFigure:
 
         if self.mode == "live":
             display(self.widget())
-        else:
+        elif _notebook_frontend():
             display(HTML(self.to_html()))
+        else:   # an IPython terminal: HTML cannot show here, so write it to a file and say where
+            print(f"{self.caption or 'Interactive figure'}: no notebook here to show sliders; "
+                  f"saved as {self.save(self._default_file())} (open it in a browser)")
+
+    def _default_file(self):
+        return "bnu-figure-" + hashlib.sha1(repr(sorted(self.controls)).encode()).hexdigest()[:8] + ".html"
 
 
 def interactive_figure(draw, *, figsize=(6.4, 3.6), dpi=80, caption=None, mode=None, max_frames=150,

@@ -67,3 +67,43 @@ def test_live_widget_redraws_on_change():
     third = image.value
     assert first[:4] == b"\x89PNG"
     assert len({first, second, third}) == 3
+
+
+def test_values_read_as_given_and_labels_fit():
+    s = Slider([0.9, 0.99, 0.999, 0.9999, 1.0, 1e-5, 3])
+    assert s.names == ["0.9", "0.99", "0.999", "0.9999", "1", "1e-05", "3"]
+    pytest.importorskip("ipywidgets")
+    box = interactive_figure(_draw, a=Slider([0.9999, 1.0], label="a long label that must not be cut"),
+                             kind=["sin"], mode="live").widget()
+    slider = box.children[0].children[0]
+    assert slider.style.description_width == "initial"        # the label takes the width it needs
+    assert slider.layout.width == "auto" and box.children[0].layout.flex_flow == "row wrap"
+    assert [o[0] for o in slider.options] == ["0.9999", "1"]
+
+
+def test_live_frames_are_cached():
+    pytest.importorskip("ipywidgets")
+    f = interactive_figure(_draw, a=[0.5, 1.0, 2.0], kind=["sin"], mode="live")
+    calls = []
+    orig = f.render
+    f.render = lambda **kw: calls.append(kw) or orig(**kw)
+    slider = f.widget().children[0].children[0]
+    slider.value = 2.0
+    slider.value = 1.0
+    slider.value = 2.0
+    assert len(calls) == 2                                     # 1.0 at start, then 2.0 once
+
+
+def test_outside_a_notebook_it_says_how_and_saves_html(tmp_path, monkeypatch, capsys):
+    f = interactive_figure(_draw, a=[0.5, 1.0], kind=["sin"], caption="Cap")
+    assert "save(" in repr(f) and "Jupyter" in repr(f)
+    p = f.save(tmp_path / "fig.html")
+    text = p.read_text()
+    assert text.startswith("<!DOCTYPE html>") and 'type="range"' in text
+    with pytest.raises(ValueError, match=r"\.html"):
+        f.save(tmp_path / "fig.png")
+    monkeypatch.chdir(tmp_path)
+    f._ipython_display_()                                      # no kernel, no IPython: writes a file
+    out = capsys.readouterr().out
+    assert "saved as" in out and str(tmp_path) in out
+    assert len(list(tmp_path.glob("bnu-figure-*.html"))) == 1
