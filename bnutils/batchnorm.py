@@ -178,8 +178,8 @@ class GhostBatchNorm(BatchNorm):
             return super().forward(x, training=False)
         x = self._check_x(x)
         check_finite_batch(x)
-        if x.ndim != 2 or len(x) % self.ghost_size:
-            raise ValueError(f"x has shape {x.shape} but (N, {self.num_features}) with N a multiple of "
+        if x.ndim != 2 or len(x) == 0 or len(x) % self.ghost_size:
+            raise ValueError(f"x has shape {x.shape} but (N, {self.num_features}) with N a positive multiple of "
                              f"ghost_size={self.ghost_size} is expected")
         gamma, beta = self.params["gamma"], self.params["beta"]
         ys, caches = [], []
