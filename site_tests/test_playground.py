@@ -209,6 +209,38 @@ def test_same_seed_same_start_and_bn_statistics_are_plotted(pg):
     assert h[0] == h[1] == 5 and h[2] >= 1, h
 
 
+def test_bad_settings_give_a_clear_error(pg):
+    msgs = pg.evaluate("""() => {
+        const E = window.BNPlaygroundEngine, out = [];
+        for (const bad of [{depth: 11}, {activation: "gelu"}, {bn: "maybe"}, {lr: -1}, {task: "cifar"}, {batch: 1}]) {
+            try { new E.Run(bad); out.push(null); } catch (e) { out.push(String(e.message)); }
+        }
+        try { E.bnForward(new Float32Array(3), 1, 3, new Float32Array(3), new Float32Array(3), 1e-3); out.push(null); }
+        catch (e) { out.push(String(e.message)); }
+        return out;
+    }""")
+    for given, msg in zip(["11", "gelu", "maybe", "-1", "cifar", "1", "got 1"], msgs):
+        assert msg and given in msg, (given, msg)
+    assert "depth" in msgs[0] and "1 to 10" in msgs[0], msgs[0]
+
+
+def test_a_diverging_run_says_so(pg):
+    pg.select_option("[data-pg-control=bnA]", "off")
+    pg.select_option("[data-pg-control=bnB]", "before")
+    pg.select_option("[data-pg-control=lr]", "3")
+    pg.select_option("[data-pg-control=scale]", "4")
+    pg.select_option("[data-pg-control=optimizer]", "momentum")
+    pg.fill("[data-pg-control=depth]", "6")
+    for _ in range(30):
+        pg.click("[data-pg-button=step]")
+    loss = pg.evaluate("() => window.BNPlayground.runs[0].hist.loss")
+    shown = pg.query_selector("[data-side=A] [data-readout=diverged]") is not None
+    assert loss[-1] is None or not np.isfinite(loss[-1]), f"this run (seeded) should diverge: {loss[-5:]}"
+    assert shown, "the page does not say the run diverged"
+    assert pg.query_selector("[data-side=B] [data-readout=diverged]") is None, "the BN side (right) diverged too"
+    assert not pg.errors, pg.errors
+
+
 def test_100_steps_of_the_default_network_take_under_2_s(pg):
     ms = pg.evaluate("""() => {
         const E = window.BNPlayground, times = [];

@@ -111,6 +111,9 @@
       const s = el("span", { class: "pg-item", "data-readout": k }, this.readout);
       el("b", {}, s, k + ": "); el("span", { class: "pg-val" }, s, String(v));
     }
+    if (H.loss.length && !isFinite(last(H.loss))) {
+      el("span", { class: "pg-diverged", "data-readout": "diverged" }, this.readout, "diverged: the loss is no longer a finite number");
+    }
     // decision boundary (2-D tasks)
     if (run.task.is2d) {
       this.boundary.style.display = "";
