@@ -87,17 +87,8 @@ def train(net, X, y, optimizer, num_epochs=None, num_steps=None, batch_size=64, 
     Returns:
         A :class:`History`.
     """
-    if (num_epochs is None) == (num_steps is None):
-        raise ValueError("give exactly one of num_epochs and num_steps")
-    n = len(X)
-    if len(y) != n:
-        raise ValueError(f"X has {n} examples but y has {len(y)}")
-    if batch_size < 1 or batch_size > n:
-        raise ValueError(f"batch_size must be in [1, {n}], got {batch_size}")
-    steps_per_epoch = n // batch_size
-    total = num_steps if num_steps is not None else num_epochs * steps_per_epoch
+    total, steps_per_epoch = _check_train_args(X, y, num_epochs, num_steps, batch_size)
     eval_every = eval_every or steps_per_epoch
-    rng = np.random.default_rng(seed)
     hist = History(step=[], loss=[], eval_step=[], train_acc=[], val_acc=[], val_loss=[], diverged=False)
     bar = _progress_bar(total, progress)
     t0 = time.perf_counter()
@@ -113,32 +104,24 @@ def train(net, X, y, optimizer, num_epochs=None, num_steps=None, batch_size=64, 
 
     step = 0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        while step < total:
-            order = rng.permutation(n)
-            for b in range(steps_per_epoch):
-                idx = order[b * batch_size:(b + 1) * batch_size]
-                try:
-                    loss, _ = net.loss_and_grads(X[idx], y[idx])
-                except FloatingPointError:
-                    loss = float("nan")
-                step += 1
-                hist["step"].append(step)
-                hist["loss"].append(loss)
-                if not np.isfinite(loss):
-                    hist["diverged"] = True
-                    break
-                optimizer.step(net)
-                if callback is not None:
-                    callback(step, net, loss)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-                if step % eval_every == 0 or step == total:
-                    record(step)
-                if step >= total:
-                    break
-            if hist["diverged"]:
+        for step, idx in enumerate(_batch_indices(len(X), batch_size, total, seed), 1):
+            try:
+                loss, _ = net.loss_and_grads(X[idx], y[idx])
+            except FloatingPointError:   # a BN layer met a non-finite batch: the run has diverged
+                loss = float("nan")
+            hist["step"].append(step)
+            hist["loss"].append(loss)
+            if not np.isfinite(loss):
+                hist["diverged"] = True
                 break
+            optimizer.step(net)
+            if callback is not None:
+                callback(step, net, loss)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+            if step % eval_every == 0 or step == total:
+                record(step)
     hist["steps_run"] = step
     hist["seconds"] = time.perf_counter() - t0
     if bar is not None:
@@ -146,6 +129,34 @@ def train(net, X, y, optimizer, num_epochs=None, num_steps=None, batch_size=64, 
             bar.set_postfix(val_acc=f"{hist['val_acc'][-1]:.3f}", diverged=hist["diverged"])
         bar.close()
     return hist
+
+
+def _check_train_args(X, y, num_epochs, num_steps, batch_size):
+    """(total steps, steps per epoch); ValueError for inconsistent arguments."""
+    if (num_epochs is None) == (num_steps is None):
+        raise ValueError("give exactly one of num_epochs and num_steps")
+    n = len(X)
+    if len(y) != n:
+        raise ValueError(f"X has {n} examples but y has {len(y)}")
+    if batch_size < 1 or batch_size > n:
+        raise ValueError(f"batch_size must be in [1, {n}], got {batch_size}")
+    steps_per_epoch = n // batch_size
+    total = num_steps if num_steps is not None else num_epochs * steps_per_epoch
+    return total, steps_per_epoch
+
+
+def _batch_indices(n, batch_size, total, seed):
+    """The example indices of ``total`` mini-batches: a new shuffle every epoch, the last partial
+    batch of an epoch dropped (the random draws are those of every earlier version of ``train``)."""
+    rng = np.random.default_rng(seed)
+    step = 0
+    while step < total:
+        order = rng.permutation(n)
+        for b in range(n // batch_size):
+            yield order[b * batch_size:(b + 1) * batch_size]
+            step += 1
+            if step >= total:
+                return
 
 
 def run_grid(build, settings, X, y, **train_kwargs):

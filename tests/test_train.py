@@ -69,3 +69,33 @@ def test_train_rejects_bad_arguments(mnist):
         train(net, Xtr, ytr, SGD(0.1), num_steps=1, batch_size=0)
     with pytest.raises(ValueError, match="examples"):
         train(net, Xtr, ytr[:10], SGD(0.1), num_steps=1)
+
+
+# ----------------------------------------------------------------------------- progress bar (tqdm)
+def _tiny_run(**kw):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 5)).astype(np.float32), rng.integers(0, 3, 64)
+    return train(mlp([5, 8, 3]), X, y, SGD(0.1), num_steps=6, batch_size=16, **kw)
+
+
+def test_progress_true_shows_a_tqdm_bar_on_stderr(capsys, monkeypatch):
+    pytest.importorskip("tqdm")
+    monkeypatch.delenv("BNUTILS_STATIC", raising=False)
+    _tiny_run(progress=True)
+    err = capsys.readouterr().err
+    assert "6/6" in err and "step" in err
+
+
+@pytest.mark.parametrize("progress", ["auto", True])
+def test_website_build_and_non_interactive_runs_print_nothing(capsys, monkeypatch, progress):
+    monkeypatch.setenv("BNUTILS_STATIC", "1")        # the website build fails on any stderr
+    _tiny_run(progress=progress)
+    monkeypatch.delenv("BNUTILS_STATIC")
+    _tiny_run(progress="auto")                       # pytest: no kernel, no terminal
+    out = capsys.readouterr()
+    assert out.err == "" and out.out == ""
+
+
+def test_progress_must_be_a_known_value():
+    with pytest.raises(ValueError, match="progress"):
+        _tiny_run(progress="yes")
