@@ -18,6 +18,7 @@ export PYTHONHASHSEED := 0
 
 help:
 	@echo "make book   - install and build the website into _build/html"
+	@echo "make vendor - npm ci + copy MathJax into _vendor/ (served from _static, no CDN; make book runs it)"
 	@echo "make test   - install, run pytest over tests/ and nbval over every notebook"
 	@echo "make site-test - browser tests of the built website (needs chromium)"
 	@echo "make binder-test - run every notebook in a fresh venv from requirements.txt alone, from book/"
