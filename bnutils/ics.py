@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .batchnorm import BatchNorm
-from .models import Sequential, frozen_statistics, mlp
+from .models import frozen_statistics, insert_after, mlp
 from .nn import Dense, Layer
 
 __all__ = ["IIDNoise", "iid_noisy_bn_mlp", "gradient_ics"]
@@ -78,12 +78,7 @@ def iid_noisy_bn_mlp(sizes, mean_max=1.0, std_min=0.5, std_max=1.5, activation="
     """
     base = mlp(sizes, activation=activation, bn="before", seed=seed, **kwargs)
     rng = np.random.default_rng(seed + 20_000)
-    layers = []
-    for layer in base.layers:
-        layers.append(layer)
-        if isinstance(layer, BatchNorm):
-            layers.append(IIDNoise(layer.num_features, mean_max, std_min, std_max, rng=rng))
-    return Sequential(layers)
+    return insert_after(base, BatchNorm, lambda bn: IIDNoise(bn.num_features, mean_max, std_min, std_max, rng=rng))
 
 
 def _grads(net, X, y):

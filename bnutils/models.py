@@ -21,7 +21,7 @@ import numpy as np
 from .batchnorm import BatchNorm
 from .nn import ACTIVATIONS, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, softmax_cross_entropy
 
-__all__ = ["Sequential", "mlp", "small_cnn", "bn_layers", "get_params", "set_params", "get_statistics",
+__all__ = ["Sequential", "mlp", "small_cnn", "insert_after", "bn_layers", "get_params", "set_params", "get_statistics",
            "set_statistics", "frozen_statistics", "layer_output"]
 
 
@@ -128,6 +128,17 @@ def mlp(sizes, activation="relu", bn=None, use_bias=None, init=None, seed=0,
     return Sequential(layers)
 
 
+def insert_after(net, kind, make):
+    """A new :class:`Sequential` with ``make(layer)`` right after every layer of ``net`` that is a ``kind``
+    (e.g. a noise layer after every BatchNorm). The existing layers are shared, not copied."""
+    layers = []
+    for layer in net.layers:
+        layers.append(layer)
+        if isinstance(layer, kind):
+            layers.append(make(layer))
+    return Sequential(layers)
+
+
 def small_cnn(channels=(8, 16), num_classes=10, bn=False, seed=0, in_channels=1, bn_momentum=0.99, size=28):
     """A small CNN for size x size images (28 for MNIST), NHWC: for each c in ``channels``, Conv3x3(c) -> [BN] -> ReLU ->
     MaxPool2x2; then Flatten and a Dense layer to ``num_classes`` logits.
@@ -165,9 +176,21 @@ def bn_layers(net):
     return [layer for layer in net.layers if isinstance(layer, BatchNorm)]
 
 
+def _walk(layers):
+    """Every layer, and the layers inside containers (a ``branch`` or ``layers`` attribute, as in
+    :class:`bnutils.deep.Residual`), depth first."""
+    for layer in layers:
+        yield layer
+        inner = getattr(layer, "branch", layer)
+        sub = getattr(inner, "layers", None)
+        if isinstance(sub, list):
+            yield from _walk(sub)
+
+
 def _stateful_layers(net):
-    """Every layer that keeps moving statistics (BatchNorm and its subclasses, BatchRenorm)."""
-    return [layer for layer in net.layers if hasattr(layer, "moving_mean") and hasattr(layer, "moving_variance")]
+    """Every layer that keeps moving statistics (BatchNorm and its subclasses, BatchRenorm), also inside
+    residual branches."""
+    return [layer for layer in _walk(net.layers) if hasattr(layer, "moving_mean") and hasattr(layer, "moving_variance")]
 
 
 def get_statistics(net):
@@ -196,7 +219,7 @@ def set_statistics(net, stats):
 @contextlib.contextmanager
 def frozen_statistics(net, params=False):
     """Context manager: the moving statistics of every layer of ``net`` that keeps them (BatchNorm,
-    GhostBatchNorm, BatchRenorm) are restored on exit, so training-mode forward passes made for
+    GhostBatchNorm, BatchRenorm, also inside residual branches) are restored on exit, so training-mode forward passes made for
     measurement leave no trace. With ``params=True`` the parameters are restored too."""
     saved = [(lay, lay.moving_mean.copy(), lay.moving_variance.copy()) for lay in _stateful_layers(net)]
     saved_params = get_params(net) if params else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .batchnorm import BatchNorm, GhostBatchNorm
-from .models import Sequential, frozen_statistics, get_params, mlp, set_params
+from .models import frozen_statistics, get_params, insert_after, mlp, set_params
 from .nn import Layer
 
 __all__ = [
@@ -76,12 +76,7 @@ def noisy_bn_mlp(sizes, shift_max=1.0, scale_max=2.0, activation="relu", seed=0,
     """
     base = mlp(sizes, activation=activation, bn="before", seed=seed, **kwargs)
     rng = np.random.default_rng(seed + 10_000)
-    layers = []
-    for layer in base.layers:
-        layers.append(layer)
-        if isinstance(layer, BatchNorm):
-            layers.append(NoisyShift(layer.num_features, shift_max, scale_max, rng=rng))
-    return Sequential(layers)
+    return insert_after(base, BatchNorm, lambda bn: NoisyShift(bn.num_features, shift_max, scale_max, rng=rng))
 
 
 def ghost_bn_mlp(sizes, ghost_size, activation="relu", seed=0, **kwargs):

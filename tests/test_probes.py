@@ -147,3 +147,28 @@ def test_set_params_checks_shapes():
     net = mlp([12, 4, 3], seed=0)
     with pytest.raises(ValueError):
         set_params(net, [np.zeros(1)])
+
+
+def test_frozen_statistics_restores_nested_and_renorm_layers_and_params():
+    from bnutils.models import Sequential, frozen_statistics
+    from bnutils.norms import BatchRenorm
+
+    class Block:                                   # a container as bnutils.deep.Residual: layers in .branch
+        def __init__(self, layers):
+            self.branch, self.params, self.grads = Sequential(layers), {}, {}
+
+        def forward(self, x, training=False):
+            return x + self.branch.forward(x, training)
+
+    inner, renorm = BatchNorm(4), BatchRenorm(4)
+    net = Sequential([Block([inner]), renorm])
+    x = np.random.default_rng(0).normal(3.0, 2.0, (16, 4)).astype(np.float32)
+    before = [a.copy() for a in (inner.moving_mean, inner.moving_variance, renorm.moving_mean, renorm.moving_variance)]
+    g0 = get_params(net)
+    with frozen_statistics(net, params=True):
+        net.forward(x, training=True)
+        renorm.params["gamma"][...] = 5.0
+        assert not np.array_equal(inner.moving_mean, before[0])
+    after = (inner.moving_mean, inner.moving_variance, renorm.moving_mean, renorm.moving_variance)
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
+    assert all(np.array_equal(a, b) for a, b in zip(g0, get_params(net)))
