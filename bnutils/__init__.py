@@ -15,15 +15,18 @@ Modules, one job each, and the chapter that teaches them:
 - :mod:`bnutils.optim`       SGD, momentum, Adam (ch. 4)
 - :mod:`bnutils.train`       the training loop, evaluation, grids of runs (ch. 4)
 - :mod:`bnutils.diagnostics` activation statistics, saturation, gradient norms, ``smooth`` (ch. 4, 6)
+- :mod:`bnutils.training_sweeps` the stored multi-seed training sweeps (ch. 4)
+- :mod:`bnutils.conv_sweeps` the stored multi-seed CNN runs (ch. 6)
 - :mod:`bnutils.inference`   moving averages, population and exact statistics, folding (ch. 5)
 - :mod:`bnutils.probes`      noisy and ghost BN networks, smoothness, gradient accumulation (ch. 7)
 - :mod:`bnutils.ics`         internal covariate shift measured as Santurkar et al. do (ch. 7)
+- :mod:`bnutils.deep`        residual blocks, deep plain and residual MLPs, signal profiles (ch. 9)
 - :mod:`bnutils.norms`       layer, instance, group norm and batch renorm (ch. 9 deep and residual
   networks, ch. 10 beyond)
 - :mod:`bnutils.data`        MNIST-5k, from the checkout or downloaded and verified (ch. 1, 4-10)
 - :mod:`bnutils.checkers`    checkers for the exercises (one module per chapter)
-- :mod:`bnutils.interactive` sliders that work live and on the static website (every chapter)
-- :mod:`bnutils.glue`        glue computed numbers into the prose (every chapter)
+- :mod:`bnutils.interactive` sliders that work live and on the static website (ch. 1-10)
+- :mod:`bnutils.glue`        glue computed numbers into the prose (ch. 1-10)
 
 Chapter 8 (Keras) uses Keras itself and checks it against :mod:`bnutils.bn` and :mod:`bnutils.batchnorm`.
 Internal: ``_validation`` (shared argument checks), ``_runtime`` (live kernel or static build), ``_repo``.
