@@ -105,6 +105,8 @@ def check_function(fn, reference, cases, name, outputs=("output",), diagnoses=No
     Returns:
         A :class:`CheckResult`.
     """
+    # One loop over the cases (run, check for in-place changes, compare, diagnose), kept in one piece so
+    # that the report's lines come out in the order a learner reads them.
     n_outputs = n_outputs or len(outputs)
     lines, passed, max_err = [], True, 0.0
     for k, args in enumerate(cases, 1):
