@@ -265,7 +265,8 @@
     const self = this;
     const tick = function () {
       if (!self.playing) return;
-      self.advance(self.cfg.speed);
+      const t0 = performance.now();          // at most `speed` steps, and stop early on a slow device or a big net
+      for (let k = 0; k < self.cfg.speed && (k === 0 || performance.now() - t0 < 40); k++) self.advance(1);
       self.draw();
       self.raf = window.requestAnimationFrame(tick);
     };
