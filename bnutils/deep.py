@@ -20,7 +20,8 @@ from .batchnorm import BatchNorm
 from .models import Sequential
 from .nn import ACTIVATIONS, Dense, Flatten, Layer, softmax_cross_entropy
 
-__all__ = ["Residual", "deep_mlp", "all_layers", "frozen_all_statistics", "signal_profile"]
+__all__ = ["Residual", "deep_mlp", "all_layers", "frozen_all_statistics", "signal_profile", "batch_stat_accuracy",
+           "deep_run", "steps_to"]
 
 
 class _BranchView(MutableMapping):
@@ -244,3 +245,77 @@ def signal_profile(net, X, y, lr=None):
                 ratio[i] = lr * g / max(w, 1e-300)
         out["update_ratio"] = ratio
     return out
+
+
+# --------------------------------------------------------------------------- chapter 9 training runs
+def batch_stat_accuracy(net, X, y, chunk=500):
+    """Accuracy with training-mode BN (statistics of each chunk of ``chunk`` examples), moving statistics
+    untouched, dropout off. Used for "steps to accuracy" so BN's moving averages, still close to their initial values
+    early in training, do not make the BN network look slow (the confound of chapter 4)."""
+    correct = 0
+    dropouts = [(lay, lay.rate) for lay in all_layers(net) if type(lay).__name__ == "Dropout"]
+    try:
+        for lay, _ in dropouts:
+            lay.rate = 0.0  # dropout off: evaluation, not training
+        with frozen_all_statistics(net), np.errstate(all="ignore"):
+            for i in range(0, len(X), chunk):
+                logits = net.forward(X[i:i + chunk], training=True)
+                correct += int(np.sum(logits.argmax(axis=1) == y[i:i + chunk]))
+    finally:
+        for lay, rate in dropouts:
+            lay.rate = rate
+    return correct / len(X)
+
+
+def deep_run(X_tr, y_tr, X_val, y_val, *, depth=20, width=64, residual=False, bn=None, zero_gamma=False,
+             lr=0.1, steps=250, batch_size=64, eval_every=25, dropout=0.0, weight_decay=0.0, decay_at=None,
+             activation="relu", seed=0):
+    """Train a :func:`deep_mlp` with plain SGD and record validation accuracy every ``eval_every`` steps
+    (:func:`batch_stat_accuracy`). Recipe knobs (Ioffe & Szegedy 2015, section 4.2): ``dropout`` (rate after
+    every hidden unit of a plain network), ``weight_decay`` (decoupled: ``W *= 1 - lr * wd`` after each
+    step, weight matrices only), ``decay_at`` (a step after which the learning rate is divided by 10).
+    Returns a dict: ``eval_step``, ``val_acc`` (list), ``final_acc``, ``diverged``."""
+    from .nn import Dropout
+    from .optim import SGD
+    from .train import train
+
+    net = deep_mlp(depth, width=width, in_features=int(np.prod(X_tr.shape[1:])), residual=residual, bn=bn,
+                   zero_gamma=zero_gamma, activation=activation, seed=seed)
+    if dropout:
+        if residual:
+            raise ValueError("dropout is only wired for plain networks here")
+        rng = np.random.default_rng(seed + 10_000)
+        layers = []
+        for layer in net.layers[:-1]:
+            layers.append(layer)
+            if type(layer).__name__ == ACTIVATIONS[activation].__name__:
+                layers.append(Dropout(dropout, rng=rng))
+        net.layers = layers + [net.layers[-1]]
+    opt = SGD(lr)
+    rec = {"eval_step": [], "val_acc": []}
+
+    def callback(step, net_, loss):
+        if weight_decay:
+            for layer, name in net_.parameters():
+                if name == "W" or name.endswith(".W"):
+                    layer.params[name] *= (1.0 - opt.lr * weight_decay)
+        if decay_at is not None and step == decay_at:
+            opt.lr = lr / 10
+        if step % eval_every == 0:
+            rec["eval_step"].append(step)
+            rec["val_acc"].append(batch_stat_accuracy(net_, X_val, y_val))
+
+    hist = train(net, X_tr, y_tr, opt, num_steps=steps, batch_size=batch_size, seed=seed, eval_every=10 ** 9,
+                 progress=False, callback=callback)
+    diverged = bool(hist["diverged"])
+    return {"eval_step": rec["eval_step"], "val_acc": [float(a) for a in rec["val_acc"]],
+            "final_acc": 0.0 if diverged or not rec["val_acc"] else float(rec["val_acc"][-1]),
+            "diverged": diverged}
+
+
+def steps_to(run, acc, cap):
+    """First evaluation step at which ``run`` reached ``acc`` validation accuracy; ``cap`` if never."""
+    for s, a in zip(run["eval_step"], run["val_acc"]):
+        if a >= acc:
+            return s
+    return cap

@@ -153,3 +153,32 @@ def test_signal_profile_bad_input():
         signal_profile(Dense(3, 3), np.zeros((4, 3)), np.zeros(4, int))
     with pytest.raises(ValueError, match="lr"):
         signal_profile(net, np.zeros((4, 784), np.float32), np.zeros(4, int), lr=-1)
+
+
+def test_check_residual_block_passes_reference_and_reports_stubs():
+    from bnutils.checkers import check_residual_block
+    from bnutils.checkers.deep import _no_identity_grad, _ref
+
+    assert check_residual_block(_ref)
+    assert not check_residual_block(lambda x, W, dy: None)
+
+    def raises(x, W, dy):
+        raise NotImplementedError("your code")
+
+    res = check_residual_block(raises)
+    assert not res and "NotImplementedError" in res.report()
+    wrong = check_residual_block(_no_identity_grad)
+    assert not wrong and "identity path" in wrong.report()
+
+
+def test_check_residual_reference_matches_residual_layer():
+    from bnutils.checkers.deep import _ref
+
+    rng = np.random.default_rng(5)
+    dense = Dense(4, 4, use_bias=False, rng=rng, dtype=np.float64)
+    block = Residual([ReLU(), dense])
+    x, dy = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
+    y, dx, dW = _ref(x, dense.params["W"], dy)
+    np.testing.assert_allclose(block.forward(x, training=True), y)
+    np.testing.assert_allclose(block.backward(dy), dx)
+    np.testing.assert_allclose(block.grads["1.W"], dW)

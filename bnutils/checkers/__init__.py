@@ -16,6 +16,7 @@ checker                            chapter    checks
 ``check_bn_jacobian``              7          the Jacobian of BN over a batch
 ``check_variance_shift``           7          dropout's variance shift (Li et al. 2019)
 ``check_bn_param_counts``          8          parameter counts of a Keras BN layer
+``check_residual_block``           9          residual block y = x + relu(x) W, forward and backward
 ``check_layer_norm``               10         layer norm forward
 =================================  =========  ========================================
 """
@@ -23,6 +24,7 @@ from ._core import CheckResult, check_function
 from .backprop import check_batchnorm_backward
 from .beyond import check_layer_norm
 from .conv import check_spatial_batchnorm_forward
+from .deep import check_residual_block
 from .inference import check_fold_batchnorm, check_running_update
 from .inputs import check_minmax, check_standardize
 from .keras import check_bn_param_counts
@@ -34,5 +36,5 @@ __all__ = [
     "CheckResult", "check_function", "check_standardize", "check_minmax", "check_batchnorm_forward",
     "check_batchnorm_backward", "check_sgd_train_step", "check_fold_batchnorm", "check_running_update",
     "check_spatial_batchnorm_forward", "check_bn_jacobian", "check_variance_shift", "check_bn_param_counts",
-    "check_layer_norm",
+    "check_layer_norm", "check_residual_block",
 ]
