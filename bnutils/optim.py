@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import check_eps
+
 __all__ = ["SGD", "Momentum", "Adam"]
 
 
@@ -59,7 +61,10 @@ class Adam(_Optimizer):
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(lr)
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        for name, b in (("beta1", beta1), ("beta2", beta2)):
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {b!r}")
+        self.beta1, self.beta2, self.eps = beta1, beta2, check_eps(eps)
 
     def _update(self, p, g, key):
         st = self.state.get(key)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import check_eps
+
 __all__ = [
     "MinMaxScaler", "StandardScaler", "RobustScaler",
     "minmax_scale", "standardize", "robust_scale",
@@ -108,9 +110,7 @@ class StandardScaler(_Scaler):
 
     def __init__(self, axis=0, eps=0.0):
         super().__init__(axis)
-        if not eps >= 0:
-            raise ValueError(f"eps must be >= 0, got {eps!r}")
-        self.eps = float(eps)
+        self.eps = check_eps(eps)
 
     def _stats(self, X, axes):
         mu = X.mean(axis=axes, keepdims=True)

@@ -9,6 +9,8 @@ import pytest
 from bnutils.batchnorm import BatchNorm, GhostBatchNorm
 from bnutils.bn import batchnorm_forward, batchnorm_inference, bn_jacobian
 from bnutils.inference import ema_trace, ema_update, fold_batchnorm
+from bnutils.optim import Adam
+from bnutils.scaling import StandardScaler, standardize
 from bnutils.norms import BatchRenorm, GroupNorm, LayerNorm, batch_renorm_forward, group_norm, instance_norm, layer_norm
 
 
@@ -117,6 +119,15 @@ def test_every_function_taking_eps_rejects_a_bad_one(name, eps):
 def test_every_layer_rejects_a_bad_epsilon(name, eps):
     with pytest.raises(ValueError, match="eps"):
         LAYERS[name](3, epsilon=eps)
+
+
+@pytest.mark.parametrize("eps", BAD_EPS, ids=repr)
+@pytest.mark.parametrize("make", [lambda eps: Adam(eps=eps), lambda eps: StandardScaler(eps=eps),
+                                  lambda eps: standardize(np.ones((3, 2)), eps=eps)], ids=["Adam", "StandardScaler",
+                                                                                          "standardize"])
+def test_optimizer_and_scaler_reject_a_bad_eps(make, eps):
+    with pytest.raises(ValueError, match="eps"):
+        make(eps)
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
