@@ -162,8 +162,10 @@ def exact_statistics(net, X, batch_size=1000):
 
     BN layer 1 gets the mean and (biased) variance of its input over all of X; then, with layer 1
     using those, layer 2 gets the statistics of *its* inference-mode input, and so on. The result is
-    what each BN layer sees at test time on data distributed like X (the "precise BN" idea of
-    Wu and Johnson). The network is not changed; pass the result to :func:`set_statistics`.
+    what each BN layer sees at test time on data distributed like X. It is not Wu and Johnson's
+    PreciseBN, which averages *training-mode* batch statistics of the frozen model over many batches:
+    that is :func:`population_statistics`. The network is not changed; pass the result to
+    :func:`set_statistics`.
 
     Args:
         net: a ``Sequential`` with BN layers.
