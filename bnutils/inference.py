@@ -112,6 +112,7 @@ def population_statistics(net, X, batch_size=64, unbiased=True, seed=0, num_batc
     and the batch variances are averaged over the batches:
     ``mean = E_B[mu_B]``, ``var = m / (m - 1) * E_B[sigma_B^2]`` (the unbiased correction, with m the
     number of values per feature in a batch; ``unbiased=False`` leaves it out). Dropout is off.
+    Wu and Johnson's PreciseBN (2021) estimates the statistics the same way, over many batches.
 
     Args:
         net: a ``Sequential`` with BN layers.
