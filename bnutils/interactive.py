@@ -278,13 +278,21 @@ class InteractiveFigure:
 
         ctrls = list(self.controls.items())
 
-        def redraw(_=None):
+        def frame(key):
+            if key not in self._live_cache:
+                self._live_cache[key] = self.render(_shrink=False, **self._values(key))
+            return self._live_cache[key]
+
+        def redraw(change=None):
             # Frames are cached per combination: a value seen once comes back at once. No palette
             # quantization live (it costs more time than the bytes it saves inside a kernel).
             key = tuple(c.values.index(ws[k].value) for k, c in ctrls)
-            if key not in self._live_cache:
-                self._live_cache[key] = self.render(_shrink=False, **self._values(key))
-            image.value = self._live_cache[key]
+            image.value = frame(key)
+            if change is not None:        # a reader moved a control (never during Run All or nbval)
+                moved = next((j for j, (k, _) in enumerate(ctrls) if ws[k] is change["owner"]), 0)
+                c = self.controls[ctrls[moved][0]]
+                old = c.values.index(change["old"]) if change["old"] in c.values else key[moved]
+                self._prefetch(key, frame, moved, 1 if key[moved] >= old else -1)
 
         for w in ws.values():
             w.observe(redraw, names="value")
@@ -293,6 +301,25 @@ class InteractiveFigure:
         if self.caption:
             children.append(widgets.HTML(f"<em>{html.escape(self.caption)}</em>"))
         return widgets.VBox(children)
+
+    def _prefetch(self, key, frame, moved, direction):
+        """Draw the next frames of the control that moved (one step on, then one step back) while the
+        kernel waits for the reader, one frame per event-loop turn, so that the next step shows at once."""
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:               # no event loop (plain Python): nothing to wait for
+            return
+        n = len(list(self.controls.values())[moved].values)
+        todo = []
+        for d in (direction, -direction):
+            i = key[moved] + d
+            nk = key[:moved] + (i,) + key[moved + 1:]
+            if 0 <= i < n and nk not in self._live_cache:
+                todo.append(nk)
+        for i, nk in enumerate(todo):
+            loop.call_later(0.05 * (i + 1), frame, nk)
 
     def _ipython_display_(self):
         from IPython.display import HTML, display
