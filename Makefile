@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: install vendor book test pytest nbval site-test binder-test bench clean help
+.PHONY: install vendor book test pytest nbval site-test binder-test lab notebooks notebooks-check lab-test bench clean help
 
 help:
 	@echo "make book   - install and build the website into _build/html"
@@ -22,6 +22,9 @@ help:
 	@echo "make test   - install, run pytest over tests/ and nbval over every notebook"
 	@echo "make site-test - browser tests of the built website (needs chromium)"
 	@echo "make binder-test - run every notebook in a fresh venv from requirements.txt alone, from book/"
+	@echo "make lab    - install, then open the course in JupyterLab (the plain-Jupyter copies in notebooks/book)"
+	@echo "make notebooks - regenerate notebooks/book (Jupyter/Binder/Colab copies) and notebooks/student from book/"
+	@echo "make lab-test - JupyterLab in the Binder-like venv, in headless Chromium: Run All, no raw MyST, slider delay"
 	@echo "make bench  - time bnutils batch norm against TensorFlow, PyTorch and naive NumPy"
 
 install: $(STAMP) $(VENDORED)
@@ -56,6 +59,22 @@ site-test: $(STAMP)
 
 binder-test:
 	tools/binder_check.sh
+
+# The course in JupyterLab: the plain-Jupyter copies (numbers filled in, callouts, folded solutions).
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR)/notebooks/book
+
+# Plain-Jupyter copies for JupyterLab/Binder/Colab and student copies, from book/ (glue values from the
+# last `make book`, else one execution per chapter). notebooks-check executes nothing.
+notebooks: $(STAMP)
+	$(BIN)/python tools/make_notebooks.py
+
+notebooks-check: $(STAMP)
+	$(BIN)/python tools/make_notebooks.py --check
+
+lab-test: $(STAMP)
+	test -x $${BINDER_VENV:-/tmp/binder-venv}/bin/jupyter-lab || tools/binder_check.sh --venv-only
+	BINDER_VENV=$${BINDER_VENV:-/tmp/binder-venv} $(BIN)/python -m pytest -q -p no:randomly site_tests/test_lab.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_batchnorm.py
