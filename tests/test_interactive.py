@@ -107,3 +107,21 @@ def test_outside_a_notebook_it_says_how_and_saves_html(tmp_path, monkeypatch, ca
     out = capsys.readouterr().out
     assert "saved as" in out and str(tmp_path) in out
     assert len(list(tmp_path.glob("bnu-figure-*.html"))) == 1
+
+
+def test_live_prefetch_draws_the_next_frames_only_after_a_move():
+    """Run All draws one frame per figure; a reader's move schedules the neighbours of the new value
+    on the kernel's event loop, so the next step is already drawn."""
+    import asyncio
+
+    pytest.importorskip("ipywidgets")
+    f = interactive_figure(_draw, a=[0.25, 0.5, 1.0, 2.0, 4.0], kind=["sin", "cos"], mode="live")
+
+    async def scenario():
+        slider = f.widget().children[0].children[0]
+        assert set(f._live_cache) == {(2, 0)}                 # display alone: no extra frames
+        slider.value = 2.0                                     # moved right to index 3
+        await asyncio.sleep(0.5)
+        return set(f._live_cache)
+
+    assert asyncio.run(scenario()) == {(2, 0), (3, 0), (4, 0)}   # 4: the next step; 2: back, already there

@@ -410,6 +410,12 @@ def main(argv=None):
                 stale.append(f"{full.relative_to(ROOT)}: made from another version of book/{src.name}")
                 continue
             glue = rec["glue"]
+            built = ROOT / "_build" / "jupyter_execute" / "book" / src.name
+            if built.is_file() and built.stat().st_mtime >= src.stat().st_mtime:
+                keys = set(glue_from_executed(json.loads(built.read_text())))
+                if keys != set(glue):
+                    stale.append(f"{full.relative_to(ROOT)}: its glue keys differ from the last build's "
+                                 f"({sorted(keys ^ set(glue))[:5]})")
         else:
             try:
                 glue = glue_values(src, rec)
