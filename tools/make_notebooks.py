@@ -125,6 +125,22 @@ def glue_from_executed(nb):
     return values
 
 
+def built_glue(src):
+    """The website build's glue values for chapter ``src``, or None when the build is missing or older.
+    myst-nb keeps them in _build/jupyter_execute/book/NN.glue.json (the executed .ipynb loses them)."""
+    base = ROOT / "_build" / "jupyter_execute" / "book"
+    built, side = base / src.name, base / (src.stem + ".glue.json")
+    if not built.is_file() or built.stat().st_mtime < src.stat().st_mtime:
+        return None
+    values = glue_from_executed(json.loads(built.read_text()))
+    if side.is_file():
+        for k, o in json.loads(side.read_text()).items():
+            tp = o.get("data", {}).get("text/plain")
+            if tp is not None:
+                values[k] = tp if isinstance(tp, str) else "".join(tp)
+    return values
+
+
 def execute_for_glue(src):
     """Run the chapter once (live mode, cwd book/) and return its glue values."""
     import nbformat
@@ -147,9 +163,9 @@ def glue_values(src, recorded):
     digest = sha256(src)
     if recorded and recorded.get("sha256") == digest:
         return recorded["glue"]
-    built = ROOT / "_build" / "jupyter_execute" / "book" / src.name
-    if built.is_file() and built.stat().st_mtime >= src.stat().st_mtime:
-        return glue_from_executed(json.loads(built.read_text()))
+    built = built_glue(src)
+    if built is not None:
+        return built
     cache = ROOT / "_build" / "glue-cache" / f"{src.stem}-{digest[:16]}.json"   # one execution per version
     if cache.is_file():
         return json.loads(cache.read_text())
@@ -410,9 +426,9 @@ def main(argv=None):
                 stale.append(f"{full.relative_to(ROOT)}: made from another version of book/{src.name}")
                 continue
             glue = rec["glue"]
-            built = ROOT / "_build" / "jupyter_execute" / "book" / src.name
-            if built.is_file() and built.stat().st_mtime >= src.stat().st_mtime:
-                keys = set(glue_from_executed(json.loads(built.read_text())))
+            built = built_glue(src)
+            if built is not None:
+                keys = set(built)
                 if keys != set(glue):
                     stale.append(f"{full.relative_to(ROOT)}: its glue keys differ from the last build's "
                                  f"({sorted(keys ^ set(glue))[:5]})")
