@@ -23,6 +23,7 @@ Modules, one job each, and the chapter that teaches them:
 - :mod:`bnutils.deep`        residual blocks, deep plain and residual MLPs, signal profiles (ch. 9)
 - :mod:`bnutils.norms`       layer, instance, group norm and batch renorm (ch. 9 deep and residual
   networks, ch. 10 beyond)
+- :mod:`bnutils.after_bn`    RMSNorm and weight standardization (ch. 10 beyond)
 - :mod:`bnutils.data`        MNIST-5k, from the checkout or downloaded and verified (ch. 1, 4-10)
 - :mod:`bnutils.checkers`    checkers for the exercises (one module per chapter)
 - :mod:`bnutils.interactive` sliders that work live and on the static website (ch. 1-10)
