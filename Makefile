@@ -74,7 +74,7 @@ notebooks-check: $(STAMP)
 
 lab-test: $(STAMP)
 	test -x $${BINDER_VENV:-/tmp/binder-venv}/bin/jupyter-lab || tools/binder_check.sh --venv-only
-	BINDER_VENV=$${BINDER_VENV:-/tmp/binder-venv} $(BIN)/python -m pytest -q -p no:randomly site_tests/test_lab.py
+	BINDER_VENV=$${BINDER_VENV:-/tmp/binder-venv} $(BIN)/python -m pytest -q -s -p no:randomly site_tests/test_lab.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_batchnorm.py

@@ -1,7 +1,8 @@
 """The chapters as Binder shows them: JupyterLab from the Binder-like venv (requirements.txt + JupyterLab,
 built by `tools/binder_check.sh`), opened at lab/tree/notebooks/book/NN.ipynb as the launch button does,
 Run All in headless Chromium. Asserts: no error output, no dialog, no raw MyST in the rendered Markdown,
-solutions folded and not executed, a slider move changes the figure; reports the redraw delay.
+solutions folded and not executed, no control label cut off, a slider move changes the figure;
+reports the redraw delay (keydown to the new image src, first visits and all) and asserts its median.
 
     make lab-test      (BINDER_VENV=/tmp/binder-venv by default; built if missing)
 """
@@ -106,7 +107,7 @@ def test_chapter_runs_and_reads_right_in_jupyterlab(lab, browser, chapter):
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     # what the Binder button opens: urlpath=lab/tree/<path_to_book>/<pagename>.ipynb
-    page.goto(f"{base}/lab/tree/notebooks/book/{chapter}.ipynb?token={token}", wait_until="load")
+    page.goto(f"{base}/lab/tree/notebooks/book/{chapter}.ipynb?token={token}&reset", wait_until="load")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                            " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel")
     page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'")
@@ -134,6 +135,11 @@ def test_chapter_runs_and_reads_right_in_jupyterlab(lab, browser, chapter):
     book_cells = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text())["cells"]
     not_solution = [c for c in book_cells if c["cell_type"] == "code" and "solution" not in c["metadata"].get("tags", [])]
     assert state["code"] == len(not_solution), "Run All executed solution code (or lost a cell)"
+
+    cut = page.eval_on_selector_all(".jupyter-widgets .widget-label, .jupyter-widgets .widget-readout",
+                                    "els => els.filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1)"
+                                    ".map(e => e.innerText)")
+    assert not cut, f"control labels or readouts cut off: {cut}"
 
     # the slider: keyboard on the first slider handle, time from keydown to the new image
     handle = page.locator(".widget-slider .noUi-handle, .jupyter-widgets .noUi-handle").first
