@@ -19,7 +19,12 @@ rewritten into plain Markdown (``make notebooks``):
 Each copy records the sha256 of the chapter it came from and the glue values it used
 (``metadata.bnutils_copy``), so ``--check`` regenerates it deterministically and
 tests/test_notebooks.py can tell a stale copy without executing anything.
-No maintained tool did this: see CONTRIBUTING.md, "Plain-Jupyter copies".
+Why a small converter and not a tool: jupytext changes the container (ipynb <-> MyST Markdown) and keeps
+directives and roles as they are; jupyterlab-myst renders MyST inside JupyterLab only (Colab cannot load
+it) and would not fold solutions for Run All or make student copies; sphinx-tojupyter (QuantEcon) is a
+Sphinx builder not packaged for this Jupyter Book 1 / Sphinx 7 set-up and was not tried here. The pieces
+that exist are reused: myst-nb's own glue formatting, pybtex for the bibliography, and markdown-it-py's
+CommonMark renderer in the tests. The rules are listed in CONTRIBUTING.md, "Plain-Jupyter copies".
 """
 from __future__ import annotations
 
