@@ -182,3 +182,22 @@ def test_check_residual_reference_matches_residual_layer():
     np.testing.assert_allclose(block.forward(x, training=True), y)
     np.testing.assert_allclose(block.backward(dy), dx)
     np.testing.assert_allclose(block.grads["1.W"], dW)
+
+
+def test_stored_ch9_sweeps_rederive():
+    """tools/ch9_sweeps.py stored five seeds per setting; re-run one stored run and compare."""
+    import json
+    import pathlib
+
+    from bnutils.data import load_mnist5k
+    from bnutils.deep import deep_run
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "book" / "data" / "ch9_sweeps.json"
+    data = json.loads(path.read_text())
+    assert all(len(data["runs"][name]) == len(data["seeds"]) == 5 for name in data["settings"])
+    X, y, _, _ = load_mnist5k(seed=0)
+    name, k = "res_zero_lr0.1", 1
+    run = deep_run(X[:3000], y[:3000], X[3000:], y[3000:], seed=data["seeds"][k], **data["settings"][name])
+    stored = data["runs"][name][k]
+    assert run["eval_step"] == stored["eval_step"]
+    np.testing.assert_allclose(run["val_acc"], stored["val_acc"], atol=0.02)
