@@ -62,7 +62,7 @@ binder-test:
 
 # The course in JupyterLab: the plain-Jupyter copies (numbers filled in, callouts, folded solutions).
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR)/notebooks/book
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR)/notebooks/book $$(test "$$(id -u)" = 0 && echo --allow-root)
 
 # Plain-Jupyter copies for JupyterLab/Binder/Colab and student copies, from book/ (glue values from the
 # last `make book`, else one execution per chapter). notebooks-check executes nothing.
