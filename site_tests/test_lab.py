@@ -20,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, ROOT, chromium_path
+from conftest import ROOT  # the `browser` fixture (Debian's Chromium) comes from conftest.py
 
 VENV = pathlib.Path(os.environ.get("BINDER_VENV", "/tmp/binder-venv"))
 CHAPTERS = os.environ.get("LAB_CHAPTERS", "02_bn_transform,05_test_time").split(",")
@@ -70,19 +70,6 @@ def lab(tmp_path_factory):
     yield base, token
     proc.terminate()
     proc.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    exe = chromium_path()
-    if exe is None:
-        pytest.fail("Chromium not found: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 MODEL_STATE = """() => {
