@@ -6,21 +6,20 @@ A residual block computes ``y = x + branch(x)``; the branch is a :class:`~bnutil
 The block's ``params`` and ``grads`` are live views of the branch's parameters under the names
 ``"<layer index>.<name>"``, so the optimizers of :mod:`bnutils.optim`, ``Sequential.parameters()``,
 :func:`~bnutils.models.get_params` and :func:`~bnutils.models.set_params` see them.
-Note: ``bnutils.models.bn_layers`` and ``frozen_statistics`` look only at the top-level layers; use
-:func:`all_layers` / :func:`frozen_all_statistics` here for networks with BN inside residual branches.
+Note: :func:`bnutils.models.all_layers` and :func:`bnutils.models.frozen_statistics` walk residual
+branches too; ``bnutils.models.bn_layers`` (used for statistics estimation) looks only at the top level.
 """
 from __future__ import annotations
 
-import contextlib
 from collections.abc import MutableMapping
 
 import numpy as np
 
 from .batchnorm import BatchNorm
-from .models import Sequential
+from .models import Sequential, all_layers, frozen_statistics
 from .nn import ACTIVATIONS, Dense, Flatten, Layer, softmax_cross_entropy
 
-__all__ = ["Residual", "deep_mlp", "all_layers", "frozen_all_statistics", "signal_profile", "batch_stat_accuracy",
+__all__ = ["Residual", "deep_mlp", "signal_profile", "batch_stat_accuracy",
            "deep_run", "steps_to"]
 
 
@@ -94,29 +93,6 @@ class Residual(Layer):
     def __repr__(self):
         inner = ", ".join(repr(layer) for layer in self.branch.layers)
         return f"Residual([{inner}])"
-
-
-def all_layers(net):
-    """Every layer of ``net``, residual branches expanded (depth first), the Residual blocks included."""
-    out = []
-    for layer in getattr(net, "layers", []):
-        out.append(layer)
-        if isinstance(layer, Residual):
-            out.extend(all_layers(layer.branch))
-    return out
-
-
-@contextlib.contextmanager
-def frozen_all_statistics(net):
-    """Like :func:`bnutils.models.frozen_statistics`, also for BN layers inside residual branches."""
-    saved = [(lay, lay.moving_mean.copy(), lay.moving_variance.copy()) for lay in all_layers(net)
-             if hasattr(lay, "moving_mean") and hasattr(lay, "moving_variance")]
-    try:
-        yield net
-    finally:
-        for lay, mm, mv in saved:
-            lay.moving_mean[...] = mm
-            lay.moving_variance[...] = mv
 
 
 _PLAIN_BN = (None, "before")
@@ -220,7 +196,7 @@ def signal_profile(net, X, y, lr=None):
         raise ValueError(f"lr must be > 0 or None, got {lr!r}")
     n = len(net.layers)
     act_mean, act_std, grad_std = np.zeros(n), np.zeros(n), np.zeros(n)
-    with frozen_all_statistics(net):
+    with frozen_statistics(net):
         h = X
         for i, layer in enumerate(net.layers):
             h = layer.forward(h, training=True)
@@ -257,7 +233,7 @@ def batch_stat_accuracy(net, X, y, chunk=500):
     try:
         for lay, _ in dropouts:
             lay.rate = 0.0  # dropout off: evaluation, not training
-        with frozen_all_statistics(net), np.errstate(all="ignore"):
+        with frozen_statistics(net), np.errstate(all="ignore"):
             for i in range(0, len(X), chunk):
                 logits = net.forward(X[i:i + chunk], training=True)
                 correct += int(np.sum(logits.argmax(axis=1) == y[i:i + chunk]))

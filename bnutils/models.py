@@ -187,6 +187,11 @@ def _walk(layers):
             yield from _walk(sub)
 
 
+def all_layers(net):
+    """Every layer of ``net``, residual branches expanded (depth first), the containers included."""
+    return list(_walk(net.layers))
+
+
 def _stateful_layers(net):
     """Every layer that keeps moving statistics (BatchNorm and its subclasses, BatchRenorm), also inside
     residual branches."""

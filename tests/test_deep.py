@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from bnutils.batchnorm import BatchNorm
-from bnutils.deep import Residual, all_layers, deep_mlp, signal_profile
+from bnutils.deep import Residual, deep_mlp, signal_profile
+from bnutils.models import all_layers
 from bnutils.gradcheck import numerical_gradient, rel_error
 from bnutils.models import Sequential, get_params, set_params
 from bnutils.nn import Dense, Flatten, ReLU

@@ -43,7 +43,7 @@ def main():
     ap.add_argument("paths", nargs="*")
     ap.add_argument("--toc", action="store_true")
     args = ap.parse_args()
-    os.environ.update(BNUTILS_STATIC="1", OPENBLAS_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3",
+    os.environ.update(BNUTILS_STATIC="1", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3",
                       TF_ENABLE_ONEDNN_OPTS="0")
     os.environ.pop("MPLBACKEND", None)   # Agg would suppress the inline figures
     paths = [ROOT / p for p in toc_notebooks()] if args.toc else [pathlib.Path(p).resolve() for p in args.paths]
