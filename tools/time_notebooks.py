@@ -3,6 +3,7 @@ and print each one's wall-clock time and its slowest cells. Used for the per-cha
 
     .venv/bin/python tools/time_notebooks.py book/02_bn_transform.ipynb [...]
     .venv/bin/python tools/time_notebooks.py --toc          # every notebook in _toc.yml
+    .venv/bin/python tools/time_notebooks.py --toc --live   # live mode, as `make test` (nbval) runs them
 """
 import argparse
 import os
@@ -42,9 +43,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("paths", nargs="*")
     ap.add_argument("--toc", action="store_true")
+    ap.add_argument("--live", action="store_true", help="no BNUTILS_STATIC: live mode, as nbval runs a chapter")
     args = ap.parse_args()
     os.environ.update(BNUTILS_STATIC="1", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3",
                       TF_ENABLE_ONEDNN_OPTS="0")
+    if args.live:
+        os.environ.pop("BNUTILS_STATIC")
     os.environ.pop("MPLBACKEND", None)   # Agg would suppress the inline figures
     paths = [ROOT / p for p in toc_notebooks()] if args.toc else [pathlib.Path(p).resolve() for p in args.paths]
     grand = 0.0
