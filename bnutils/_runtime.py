@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["static_build", "live_kernel", "in_colab"]
+__all__ = ["static_build", "live_kernel", "in_colab", "notebook_frontend"]
 
 # Shell classes of kernels that display ipywidgets: Jupyter/JupyterLab/Binder ("ZMQInteractiveShell")
 # and Google Colab ("Shell", from google.colab._shell).
@@ -37,3 +37,16 @@ def live_kernel():
         return False
     ip = get_ipython()
     return ip is not None and type(ip).__name__ in _WIDGET_SHELLS
+
+
+def notebook_frontend():
+    """True when displayed HTML reaches a notebook: a kernel (not a terminal IPython), or the website
+    build's executor."""
+    if static_build():
+        return True
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    return ip is not None and type(ip).__name__ != "TerminalInteractiveShell"

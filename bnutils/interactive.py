@@ -27,7 +27,8 @@ import html
 import io
 import itertools
 import json
-import os
+
+from ._runtime import live_kernel, notebook_frontend
 
 __all__ = ["Slider", "Choice", "interactive_figure", "InteractiveFigure"]
 
@@ -106,28 +107,8 @@ def _as_control(name, spec):
     return c
 
 
-def _static_requested():
-    return os.environ.get("BNUTILS_STATIC", "") not in ("", "0")
-
-
-def _notebook_frontend():
-    """True when displayed HTML reaches a notebook (a kernel, or the website build's executor)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    ip = get_ipython()
-    return _static_requested() or (ip is not None and type(ip).__name__ != "TerminalInteractiveShell")
-
-
-def _live_possible():
-    try:
-        import ipywidgets  # noqa: F401
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    ip = get_ipython()
-    return ip is not None and type(ip).__name__ in ("ZMQInteractiveShell", "Shell")  # Shell: Colab
+# Static frames carry this many device pixels per CSS pixel (2: sharp on "retina" and phone screens).
+STATIC_DENSITY = 2
 
 
 class InteractiveFigure:
@@ -151,7 +132,7 @@ class InteractiveFigure:
             raise ValueError(f"{self.n_frames} combinations ({sizes}) exceed max_frames={max_frames}; "
                              "use fewer values per control (every combination is one image on the website)")
         if mode is None:
-            mode = "static" if _static_requested() or not _live_possible() else "live"
+            mode = "live" if live_kernel() else "static"
         if mode not in ("live", "static"):
             raise ValueError(f"mode must be 'live' or 'static', got {mode!r}")
         self.mode, self.figsize, self.dpi, self.caption, self.colors = mode, figsize, dpi, caption, colors
@@ -167,8 +148,12 @@ class InteractiveFigure:
     def _values(self, indices):
         return {k: c.values[i] for (k, c), i in zip(self.controls.items(), indices)}
 
-    def render(self, _shrink=True, **values):
-        """Draw one frame for the given control values; returns PNG bytes."""
+    def render(self, _shrink=True, _density=1, **values):
+        """Draw one frame for the given control values; returns PNG bytes.
+
+        The frame is ``figsize * dpi`` CSS pixels wide; ``_density`` (the website uses
+        :data:`STATIC_DENSITY`) multiplies its pixel count so that it stays sharp on high-density screens.
+        """
         import matplotlib
 
         from matplotlib.figure import Figure
@@ -177,7 +162,7 @@ class InteractiveFigure:
         with matplotlib.rc_context({"font.size": 9}):
             self.draw(fig, **values)
             buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=self.dpi)
+            fig.savefig(buf, format="png", dpi=self.dpi * _density)
         return self._shrink(buf.getvalue()) if _shrink else buf.getvalue()
 
     def _shrink(self, png):
@@ -195,7 +180,7 @@ class InteractiveFigure:
     def frames(self):
         """PNG bytes for every combination of control values, in row-major order of the controls."""
         ranges = [range(len(c.values)) for c in self.controls.values()]
-        return [self.render(**self._values(idx)) for idx in itertools.product(*ranges)]
+        return [self.render(_density=STATIC_DENSITY, **self._values(idx)) for idx in itertools.product(*ranges)]
 
     # ---- static HTML
     def _alt(self, values_text):
@@ -231,7 +216,7 @@ class InteractiveFigure:
         values_text = ", ".join(f"{c.label} = {c.names[c.index]}" for _, c in ctrls)
         cap = f'<figcaption>{html.escape(self.caption)}</figcaption>' if self.caption else ""
         parts.append(f'<figure class="bnu-figure"><img src="{uris[flat]}" alt="{html.escape(self._alt(values_text))}" '
-                     f'style="max-width:100%;height:auto">{cap}</figure>')
+                     f'width="{round(self.figsize[0] * self.dpi)}" style="max-width:100%;height:auto">{cap}</figure>')
         meta = {"names": [c.names for _, c in ctrls], "labels": [str(c.label) for _, c in ctrls],
                 "alt": self.caption or "Interactive figure"}
         parts.append(f'<script type="application/json" class="bnu-frames">{json.dumps(uris)}</script>')
@@ -326,7 +311,7 @@ class InteractiveFigure:
 
         if self.mode == "live":
             display(self.widget())
-        elif _notebook_frontend():
+        elif notebook_frontend():
             display(HTML(self.to_html()))
         else:   # an IPython terminal: HTML cannot show here, so write it to a file and say where
             print(f"{self.caption or 'Interactive figure'}: no notebook here to show sliders; "

@@ -58,6 +58,27 @@ def test_every_interactive_figure_responds(page, site, name, path):
             assert out is None or out.strip()
 
 
+@pytest.mark.parametrize("width", [1280, 390])
+def test_interactive_frames_are_sharp_on_high_density_screens(browser, site, width):
+    """Every interactive frame has at least twice as many pixels as the CSS pixels it is shown in,
+    on a desktop and on a 390 px phone, so it is sharp at a device-pixel ratio of 2."""
+    ctx = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=2)
+    pg = ctx.new_page()
+    pg.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
+    blurry = []
+    try:
+        for name, path in NB_PAGES:
+            pg.goto(f"{site}/{path}", wait_until="load")
+            for k, img in enumerate(pg.query_selector_all(".bnu-interactive img")):
+                img.scroll_into_view_if_needed()
+                natural, shown = img.evaluate("e => [e.naturalWidth, e.getBoundingClientRect().width]")
+                if shown > 0 and natural < 2 * shown - 1:
+                    blurry.append(f"{name} figure {k}: {natural} px shown at {shown:.0f} CSS px")
+    finally:
+        ctx.close()
+    assert not blurry, blurry
+
+
 @pytest.mark.parametrize("name,path", NB_PAGES, ids=[n for n, _ in NB_PAGES])
 def test_every_figure_has_alt_text(page, site, name, path):
     page.goto(f"{site}/{path}", wait_until="load")

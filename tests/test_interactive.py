@@ -125,3 +125,17 @@ def test_live_prefetch_draws_the_next_frames_only_after_a_move():
         return set(f._live_cache)
 
     assert asyncio.run(scenario()) == {(2, 0), (3, 0), (4, 0)}   # 4: the next step; 2: back, already there
+
+
+def test_static_frames_have_twice_the_pixels_of_their_css_width():
+    import io
+
+    from PIL import Image
+
+    from bnutils.interactive import STATIC_DENSITY
+
+    f = interactive_figure(_draw, a=[0.5, 1.0], kind=["sin"], figsize=(4.0, 2.0), dpi=80, mode="static")
+    width_px = Image.open(io.BytesIO(f.frames()[0])).size[0]
+    print(f"frame {width_px} px for a {4.0 * 80:.0f} CSS px figure (should be {STATIC_DENSITY} x)")
+    assert STATIC_DENSITY >= 2 and abs(width_px - STATIC_DENSITY * 320) <= 2
+    assert 'width="320"' in f.to_html()
