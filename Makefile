@@ -55,7 +55,7 @@ nbval: $(STAMP)
 		$$($(BIN)/python tools/toc_notebooks.py)
 
 site-test: $(STAMP)
-	$(BIN)/python -m pytest -q site_tests
+	$(BIN)/python -m pytest -q site_tests --ignore=site_tests/test_lab.py   # JupyterLab: make lab-test
 
 binder-test:
 	tools/binder_check.sh
