@@ -11,6 +11,8 @@ branches too; ``bnutils.models.bn_layers`` (used for statistics estimation) look
 """
 from __future__ import annotations
 
+import json
+import pathlib
 from collections.abc import MutableMapping
 
 import numpy as np
@@ -19,7 +21,7 @@ from .batchnorm import BatchNorm
 from .models import Sequential, all_layers, frozen_statistics
 from .nn import ACTIVATIONS, Dense, Flatten, Layer, softmax_cross_entropy
 
-__all__ = ["Residual", "deep_mlp", "signal_profile", "batch_stat_accuracy",
+__all__ = ["Residual", "deep_mlp", "signal_profile", "load_sweeps", "batch_stat_accuracy",
            "deep_run", "steps_to"]
 
 
@@ -295,3 +297,16 @@ def steps_to(run, acc, cap):
         if a >= acc:
             return s
     return cap
+
+
+SWEEPS_FILE = pathlib.Path(__file__).with_name("deep_sweeps.json")
+
+
+def load_sweeps(path=None):
+    """The five-seed training sweeps of chapter 9, stored by ``tools/ch9_sweeps.py`` (shipped with the
+    package, so the chapter runs in Binder and Colab too). Returns the dict written there."""
+    p = SWEEPS_FILE if path is None else pathlib.Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no stored chapter-9 sweeps at {p}: run `python tools/ch9_sweeps.py` to make them")
+    return json.loads(p.read_text())
+

@@ -193,7 +193,7 @@ def test_stored_ch9_sweeps_rederive():
     from bnutils.data import load_mnist5k
     from bnutils.deep import deep_run
 
-    path = pathlib.Path(__file__).resolve().parents[1] / "book" / "data" / "ch9_sweeps.json"
+    path = pathlib.Path(__file__).resolve().parents[1] / "bnutils" / "deep_sweeps.json"
     data = json.loads(path.read_text())
     assert all(len(data["runs"][name]) == len(data["seeds"]) == 5 for name in data["settings"])
     X, y, _, _ = load_mnist5k(seed=0)

@@ -1,4 +1,4 @@
-"""Chapter 9's multi-seed training sweeps, stored in book/data/ch9_sweeps.json.
+"""Chapter 9's multi-seed training sweeps, stored in bnutils/deep_sweeps.json (package data).
 
 Runs :func:`bnutils.deep.deep_run` (a 20-unit deep MLP, width 64, plain SGD, 250 steps of 64 on the
 first 3000 MNIST-5k training images, validation accuracy with batch statistics on the next 1000)
@@ -17,7 +17,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from bnutils.data import load_mnist5k  # noqa: E402
 from bnutils.deep import deep_run  # noqa: E402
 
-OUT = pathlib.Path(__file__).resolve().parents[1] / "book" / "data" / "ch9_sweeps.json"
+OUT = pathlib.Path(__file__).resolve().parents[1] / "bnutils" / "deep_sweeps.json"
 SEEDS = (0, 1, 2, 3, 4)
 
 SETTINGS = {
